@@ -1,0 +1,13 @@
+// posenc: transformer positional encodings. The single entry point: includes every public
+// header except io/ (which needs nlohmann_json).
+#pragma once
+
+#include "config.hpp"
+#include "version.hpp"
+#include "status.hpp"
+#include "concepts.hpp"
+#include "tensor.hpp"
+#include "math/angles.hpp"
+#include "kernels/dispatch.hpp"
+#include "rotary/frequencies.hpp"
+#include "rotary/rope.hpp"

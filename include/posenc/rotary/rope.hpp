@@ -1,0 +1,234 @@
+// RoPE: rotary position embedding (Su et al., RoFormer, arXiv 2104.09864).
+//
+// Each rotary pair of q or k at position p is rotated by p * w_k:
+//
+//     [a']   [cos(p w_k)  -sin(p w_k)] [a]        half layout:        (x[k], x[k + r/2])
+//     [b'] = [sin(p w_k)   cos(p w_k)] [b]        interleaved layout: (x[2k], x[2k+1])
+//
+// so <R_m q, R_n k> depends on m - n only. Frequencies w_k use the rotary width r (partial
+// rotary: r = int(head_dim * partial_rotary_factor); dims [r, head_dim) pass through). Both cos
+// and sin are multiplied by the scaling type's attention factor, as Hugging Face does, so the
+// rotary part of q.k scales by its square; pass-through dims are not scaled.
+// Matches transformers' LlamaRotaryEmbedding + apply_rotary_pos_emb (half; partial split as
+// modeling_phi) and GLM / GPT-J / Meta Llama (interleaved), in exact arithmetic: cos/sin come
+// from math/angles.hpp, within 1 float ulp of exact for positions below 2^24.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "../concepts.hpp"
+#include "../kernels/dispatch.hpp"
+#include "../math/angles.hpp"
+#include "../status.hpp"
+#include "../tensor.hpp"
+#include "frequencies.hpp"
+
+namespace posenc {
+
+/// Which dims form a rotary pair.
+enum class rope_layout : std::uint8_t {
+  half,         ///< (k, k + r/2): GPT-NeoX, HF Llama/Mistral/Qwen/Phi/Gemma ("rotate_half")
+  interleaved,  ///< (2k, 2k + 1): GPT-J, GLM, RoFormer, Meta Llama
+};
+
+/// "half" or "interleaved".
+constexpr std::string_view rope_layout_name(rope_layout l) noexcept {
+  return l == rope_layout::half ? "half" : "interleaved";
+}
+
+/// Parameters of a RoPE encoder (Hugging Face names where they exist).
+struct rope_config {
+  std::int64_t head_dim = 0;            ///< dims per head
+  std::int64_t rotary_dim = 0;          ///< dims rotated; 0: head_dim * partial_rotary_factor
+  double partial_rotary_factor = 1.0;   ///< used when rotary_dim is 0
+  double theta = 10000.0;               ///< rope_theta
+  rope_scaling scaling = default_scaling{};
+  rope_layout layout = rope_layout::half;
+  std::int64_t max_positions = 0;       ///< cos/sin table rows; other positions exact on the fly
+};
+
+/// A RoPE encoder (models RotaryEncoder). Immutable once made: const calls are thread-safe.
+class rope {
+ public:
+  using config_type = rope_config;
+  static constexpr encoder_family family = encoder_family::rotary;
+  /// Largest table, in floats, make() accepts (4 GiB).
+  static constexpr std::int64_t max_table_floats = std::int64_t{1} << 30;
+  /// Largest head_dim make() accepts.
+  static constexpr std::int64_t max_head_dim = std::int64_t{1} << 16;
+
+  /// Validates the configuration and builds the frequencies and the cos/sin table.
+  [[nodiscard]] static result<rope> make(const rope_config& cfg) noexcept {
+    return make_for_length(cfg, 0);
+  }
+
+  /// The encoder Hugging Face would use for a batch whose largest position is seq_len - 1:
+  /// dynamic NTK rescales the base and LongRoPE picks its long factors past their original
+  /// length. Other scalings are unchanged. Engines decide when to switch, since it changes the
+  /// rotation of keys already cached (spec/encodings.md P12).
+  [[nodiscard]] result<rope> for_sequence_length(std::int64_t seq_len) const noexcept {
+    return make_for_length(cfg_, seq_len);
+  }
+
+  const rope_config& config() const noexcept { return cfg_; }
+  static constexpr std::string_view name() noexcept { return "rope"; }
+  /// Dims rotated per head (even).
+  std::int64_t rotary_dim() const noexcept { return rotary_dim_; }
+  /// The inverse frequencies w_k (rotary_dim/2 of them), in double.
+  std::span<const double> inv_freq() const noexcept { return freq_.inv_freq; }
+  /// The factor cos and sin are multiplied by.
+  double attention_factor() const noexcept { return freq_.attention_factor; }
+
+  /// cos and sin (times the attention factor) of position p, rotary_dim/2 values each.
+  void cos_sin(std::int64_t p, float* cos_out, float* sin_out) const noexcept {
+    if (table_.covers(p)) {
+      std::copy_n(table_.cos_row(p), pairs(), cos_out);
+      std::copy_n(table_.sin_row(p), pairs(), sin_out);
+    } else {
+      math::fill_cos_sin(p, freq_.inv_freq, freq_.attention_factor, cos_out, sin_out);
+    }
+  }
+
+  /// Rotates x [tokens, heads, head_dim] in place, token t at positions[t].
+  [[nodiscard]] status rotate(view3<float> x, positions_span positions) const noexcept {
+    POSENC_TRY(check(x, positions, "x"));
+    apply(positions, [&](std::int64_t t, const kernels::rotate_table& kt, std::int64_t k0,
+                         const float* c, const float* s, std::int64_t n) {
+      rotate_rows(kt, x, t, k0, c, s, n);
+    });
+    return {};
+  }
+
+  /// Rotates q and k in place in one pass (shared cos/sin); q and k may differ in head count
+  /// and strides (GQA/MQA) but not in tokens, and must not overlap.
+  [[nodiscard]] status rotate(view3<float> q, view3<float> k,
+                              positions_span positions) const noexcept {
+    POSENC_TRY(check(q, positions, "q"));
+    POSENC_TRY(check(k, positions, "k"));
+    if (overlaps(q, k)) return make_error(errc::invalid_argument, "rope: q and k overlap in memory");
+    apply(positions, [&](std::int64_t t, const kernels::rotate_table& kt, std::int64_t k0,
+                         const float* c, const float* s, std::int64_t n) {
+      rotate_rows(kt, q, t, k0, c, s, n);
+      rotate_rows(kt, k, t, k0, c, s, n);
+    });
+    return {};
+  }
+
+ private:
+  // On-the-fly cos/sin are made in chunks of this many pairs, on the stack.
+  static constexpr std::int64_t chunk_pairs = 128;
+
+  rope(rope_config cfg, std::int64_t rotary_dim, rope_frequencies freq, math::cos_sin_table t)
+      : cfg_(std::move(cfg)), rotary_dim_(rotary_dim), freq_(std::move(freq)),
+        table_(std::move(t)) {}
+
+  std::int64_t pairs() const noexcept { return rotary_dim_ / 2; }
+
+  static result<rope> make_for_length(const rope_config& cfg, std::int64_t seq_len) noexcept {
+    if (cfg.head_dim <= 0 || cfg.head_dim > max_head_dim) {
+      return make_error(errc::invalid_argument, "rope: head_dim must be in [1, ", max_head_dim,
+                        "], got ", cfg.head_dim);
+    }
+    std::int64_t r = cfg.rotary_dim;
+    if (r == 0) {
+      const double f = cfg.partial_rotary_factor;
+      if (!std::isfinite(f) || f <= 0.0 || f > 1.0) {
+        return make_error(errc::invalid_argument,
+                          "rope: partial_rotary_factor must be in (0, 1], got ", f);
+      }
+      r = static_cast<std::int64_t>(static_cast<double>(cfg.head_dim) * f);
+    }
+    if (r <= 0 || r % 2 != 0 || r > cfg.head_dim) {
+      return make_error(errc::invalid_argument, "rope: rotary dim must be even and in [2, head_dim = ",
+                        cfg.head_dim, "], got ", r);
+    }
+    if (cfg.max_positions < 0 || cfg.max_positions > max_table_floats / r) {
+      return make_error(errc::invalid_argument, "rope: max_positions must be in [0, ",
+                        max_table_floats / r, "] for rotary dim ", r, ", got ", cfg.max_positions);
+    }
+    if (seq_len < 0) {
+      return make_error(errc::invalid_argument, "rope: sequence length must be >= 0, got ",
+                        seq_len);
+    }
+    auto freq = compute_frequencies(r, cfg.theta, cfg.scaling, seq_len);
+    if (!freq) return freq.error();
+    math::cos_sin_table table(cfg.max_positions, freq->inv_freq, freq->attention_factor);
+    return rope(cfg, r, std::move(*freq), std::move(table));
+  }
+
+  status check(const view3<float>& x, positions_span positions, std::string_view what) const noexcept {
+    POSENC_TRY(validate(x, what));
+    if (x.n2 != cfg_.head_dim) {
+      return make_error(errc::shape_mismatch, "rope: ", what, " has head_dim ", x.n2,
+                        ", the encoder was made for ", cfg_.head_dim);
+    }
+    if (static_cast<std::int64_t>(positions.size()) != x.n0) {
+      return make_error(errc::shape_mismatch, "rope: ", positions.size(), " positions for ",
+                        x.n0, " tokens of ", what);
+    }
+    for (std::int64_t p : positions) {
+      if (p <= -math::max_exact_position || p >= math::max_exact_position) {
+        return make_error(errc::out_of_range, "rope: position ", p,
+                          " is outside (-2^53, 2^53), where angles are exact");
+      }
+    }
+    return {};
+  }
+
+  static bool overlaps(const view3<float>& a, const view3<float>& b) noexcept {
+    auto extent = [](const view3<float>& v) {
+      const float* end = v.data + (v.n0 - 1) * v.s0 + (v.n1 - 1) * v.s1 + v.n2;
+      return std::pair<const float*, const float*>{v.data, end};
+    };
+    if (a.n0 == 0 || a.n1 == 0 || a.n2 == 0 || b.n0 == 0 || b.n1 == 0 || b.n2 == 0) return false;
+    auto [a0, a1] = extent(a);
+    auto [b0, b1] = extent(b);
+    return a0 < b1 && b0 < a1;
+  }
+
+  // Calls f(token, kernels, first pair, cos, sin, count) over every token's pairs, with cos/sin
+  // from the table or, outside it, computed exactly in stack chunks. The ISA is chosen once.
+  template <class F>
+  void apply(positions_span positions, F&& f) const noexcept {
+    const kernels::rotate_table kt = kernels::rotate_kernels();
+    const std::int64_t n = pairs();
+    float c[chunk_pairs], s[chunk_pairs];
+    for (std::size_t t = 0; t < positions.size(); ++t) {
+      const std::int64_t p = positions[t];
+      const auto tt = static_cast<std::int64_t>(t);
+      if (table_.covers(p)) {
+        f(tt, kt, 0, table_.cos_row(p), table_.sin_row(p), n);
+        continue;
+      }
+      for (std::int64_t k0 = 0; k0 < n; k0 += chunk_pairs) {
+        const std::int64_t m = std::min(chunk_pairs, n - k0);
+        math::fill_cos_sin(p, std::span<const double>(freq_.inv_freq).subspan(k0, m),
+                           freq_.attention_factor, c, s);
+        f(tt, kt, k0, c, s, m);
+      }
+    }
+  }
+
+  void rotate_rows(const kernels::rotate_table& kt, const view3<float>& x, std::int64_t t,
+                   std::int64_t k0, const float* c, const float* s, std::int64_t n) const noexcept {
+    float* base = x.row(t, 0);
+    if (cfg_.layout == rope_layout::half) {
+      kt.half(base + k0, x.n1, x.s1, pairs(), c, s, n);
+    } else {
+      kt.interleaved(base + 2 * k0, x.n1, x.s1, c, s, n);
+    }
+  }
+
+  rope_config cfg_;
+  std::int64_t rotary_dim_ = 0;
+  rope_frequencies freq_;
+  math::cos_sin_table table_;
+};
+
+}  // namespace posenc
