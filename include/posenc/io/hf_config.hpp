@@ -1,0 +1,451 @@
+// Hugging Face config.json → posenc configurations (needs nlohmann_json; not part of posenc.hpp).
+//
+// A model's own config.json works as it is: the encoding comes from the key "encoding" or is
+// inferred from model_type, and the key names real configs use are accepted (spec/cli.md,
+// "Real model configs"). `null` means absent; integers are fine where numbers are expected.
+// Every error names the key and the offending value. JSON is parsed without exceptions.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../rotary/rope.hpp"
+#include "../status.hpp"
+
+namespace posenc::hf {
+
+using json = nlohmann::json;
+
+/// The encodings the CLI and from-config constructors know.
+enum class encoding : std::uint8_t { rope, fope, sinusoidal, learned, t5, alibi, shaw, deberta, xlnet };
+
+/// The "encoding" key value of an encoding ("rope", "t5", ...).
+constexpr std::string_view encoding_name(encoding e) noexcept {
+  constexpr std::string_view names[] = {"rope",  "fope",  "sinusoidal", "learned", "t5",
+                                        "alibi", "shaw", "deberta",    "xlnet"};
+  return names[static_cast<int>(e)];
+}
+
+/// Parses JSON text; malformed text (including NaN/Infinity, which JSON lacks) is an error.
+[[nodiscard]] inline result<json> parse(std::string_view text, std::string_view what) noexcept {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return make_error(errc::parse_error, what,
+                      ": malformed JSON (note: NaN and Infinity are not valid JSON numbers)");
+  }
+  if (!j.is_object()) return make_error(errc::invalid_config, what, ": the config is not a JSON object");
+  return j;
+}
+
+/// Reads and parses a config file.
+[[nodiscard]] inline result<json> load(const std::string& path) noexcept {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(errc::io_error, "cannot open config '", path, "'");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse(text, path);
+}
+
+// ---- typed key access -------------------------------------------------------------------
+
+/// A number at key (null or missing: nullopt). Wrong types are errors naming the key.
+[[nodiscard]] inline result<std::optional<double>> get_number(const json& obj,
+                                                              std::string_view key) noexcept {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<double>{};
+  if (!it->is_number()) {
+    return make_error(errc::invalid_config, "config key '", key, "' must be a number, got ",
+                      it->dump());
+  }
+  const double v = it->get<double>();
+  if (!std::isfinite(v)) {
+    return make_error(errc::invalid_config, "config key '", key, "' must be finite, got ", v);
+  }
+  return std::optional<double>{v};
+}
+
+/// An integer at key (a number with no fractional part; null or missing: nullopt).
+[[nodiscard]] inline result<std::optional<std::int64_t>> get_int(const json& obj,
+                                                                 std::string_view key) noexcept {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<std::int64_t>{};
+  if (it->is_number_integer()) {
+    if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+      return make_error(errc::invalid_config, "config key '", key, "' is too large: ", it->dump());
+    }
+    return std::optional<std::int64_t>{it->get<std::int64_t>()};
+  }
+  if (it->is_number_float()) {
+    const double v = it->get<double>();
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 0x1p62) {
+      return std::optional<std::int64_t>{static_cast<std::int64_t>(v)};
+    }
+  }
+  return make_error(errc::invalid_config, "config key '", key, "' must be an integer, got ",
+                    it->dump());
+}
+
+/// A boolean at key (null or missing: nullopt).
+[[nodiscard]] inline result<std::optional<bool>> get_bool(const json& obj,
+                                                          std::string_view key) noexcept {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<bool>{};
+  if (!it->is_boolean()) {
+    return make_error(errc::invalid_config, "config key '", key, "' must be true or false, got ",
+                      it->dump());
+  }
+  return std::optional<bool>{it->get<bool>()};
+}
+
+/// A string at key (null or missing: nullopt).
+[[nodiscard]] inline result<std::optional<std::string>> get_string(const json& obj,
+                                                                   std::string_view key) noexcept {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<std::string>{};
+  if (!it->is_string()) {
+    return make_error(errc::invalid_config, "config key '", key, "' must be a string, got ",
+                      it->dump());
+  }
+  return std::optional<std::string>{it->get<std::string>()};
+}
+
+/// Alias lists: key names that mean the same thing, most preferred first.
+using key_list = std::span<const std::string_view>;
+
+/// The first present integer among aliases (e.g. n_head, n_heads, num_attention_heads).
+[[nodiscard]] inline result<std::optional<std::int64_t>> get_int_any(const json& obj,
+                                                                     key_list keys) noexcept {
+  for (auto key : keys) {
+    auto v = get_int(obj, key);
+    if (!v || *v) return v;
+  }
+  return std::optional<std::int64_t>{};
+}
+
+/// A required integer among aliases; missing is an error naming them.
+[[nodiscard]] inline result<std::int64_t> require_int_any(const json& obj, key_list keys,
+                                                         std::string_view ctx) noexcept {
+  auto v = get_int_any(obj, keys);
+  if (!v) return v.error();
+  if (!*v) {
+    std::string names;
+    for (auto k : keys) names += (names.empty() ? "" : " or ") + std::string(k);
+    return make_error(errc::invalid_config, ctx, ": config lacks ", names);
+  }
+  return **v;
+}
+
+/// A list of numbers at key (null or missing: empty).
+[[nodiscard]] inline result<std::vector<double>> get_numbers(const json& obj,
+                                                             std::string_view key) noexcept {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::vector<double>{};
+  if (!it->is_array()) {
+    return make_error(errc::invalid_config, "config key '", key, "' must be a list of numbers");
+  }
+  std::vector<double> out;
+  for (const auto& v : *it) {
+    if (!v.is_number()) {
+      return make_error(errc::invalid_config, "config key '", key,
+                        "' must hold numbers only, got ", v.dump());
+    }
+    out.push_back(v.get<double>());
+  }
+  return out;
+}
+
+/// Common aliases of real configs.
+inline constexpr std::string_view heads_keys[] = {"num_attention_heads", "n_head", "n_heads",
+                                                  "num_heads"};
+inline constexpr std::string_view width_keys[] = {"hidden_size", "d_model", "n_embd", "n_embed"};
+inline constexpr std::string_view max_positions_keys[] = {"max_position_embeddings", "n_positions",
+                                                          "n_ctx", "max_seq_len"};
+
+// ---- which encoding -----------------------------------------------------------------------
+
+namespace detail {
+struct model_family {
+  std::string_view model_type;
+  encoding enc;
+};
+// model_type → encoding for real configs without an "encoding" key.
+inline constexpr model_family model_families[] = {
+    {"llama", encoding::rope},       {"mistral", encoding::rope},     {"mixtral", encoding::rope},
+    {"qwen2", encoding::rope},       {"qwen2_moe", encoding::rope},   {"qwen3", encoding::rope},
+    {"qwen3_moe", encoding::rope},   {"phi", encoding::rope},         {"phi3", encoding::rope},
+    {"phimoe", encoding::rope},      {"gemma", encoding::rope},       {"gemma2", encoding::rope},
+    {"gemma3_text", encoding::rope}, {"gpt_neox", encoding::rope},    {"gptj", encoding::rope},
+    {"codegen", encoding::rope},     {"deepseek_v2", encoding::rope}, {"deepseek_v3", encoding::rope},
+    {"glm", encoding::rope},         {"glm4", encoding::rope},        {"chatglm", encoding::rope},
+    {"olmo", encoding::rope},        {"olmo2", encoding::rope},       {"starcoder2", encoding::rope},
+    {"stablelm", encoding::rope},    {"cohere", encoding::rope},      {"granite", encoding::rope},
+    {"internlm2", encoding::rope},   {"persimmon", encoding::rope},   {"roformer", encoding::rope},
+    {"t5", encoding::t5},            {"mt5", encoding::t5},           {"umt5", encoding::t5},
+    {"longt5", encoding::t5},        {"bloom", encoding::alibi},      {"mpt", encoding::alibi},
+    {"deberta", encoding::deberta},  {"deberta-v2", encoding::deberta},
+    {"xlnet", encoding::xlnet},      {"gpt2", encoding::learned},     {"gpt_neo", encoding::learned},
+    {"bert", encoding::learned},     {"roberta", encoding::learned},  {"xlm-roberta", encoding::learned},
+    {"camembert", encoding::learned}, {"distilbert", encoding::learned},
+    {"electra", encoding::learned},  {"opt", encoding::learned},
+};
+}  // namespace detail
+
+/// The encoding a config asks for: its "encoding" key, else inferred from model_type.
+/// Schemes posenc does not have (Qwen2-VL mrope, BERT relative_key) are errors naming them.
+[[nodiscard]] inline result<encoding> detect_encoding(const json& cfg) noexcept {
+  auto enc = get_string(cfg, "encoding");
+  if (!enc) return enc.error();
+  if (*enc) {
+    for (int i = 0; i <= static_cast<int>(encoding::xlnet); ++i) {
+      if (encoding_name(static_cast<encoding>(i)) == **enc) return static_cast<encoding>(i);
+    }
+    return make_error(errc::unsupported, "unknown encoding '", **enc,
+                      "' (expected rope, fope, sinusoidal, learned, t5, alibi, shaw, deberta or xlnet)");
+  }
+  auto mt = get_string(cfg, "model_type");
+  if (!mt) return mt.error();
+  if (!*mt) {
+    return make_error(errc::invalid_config,
+                      "config has neither an 'encoding' key nor a 'model_type' to infer it from");
+  }
+  auto pet = get_string(cfg, "position_embedding_type");
+  if (!pet) return pet.error();
+  if (*pet && **pet != "absolute") {
+    return make_error(errc::unsupported, "position_embedding_type '", **pet, "' of model_type '",
+                      **mt, "' is not supported by posenc");
+  }
+  if (**mt == "mpt") {
+    // MPT uses ALiBi when attn_config.alibi is true, its learned table otherwise.
+    auto ac = cfg.find("attn_config");
+    if (ac != cfg.end() && ac->is_object()) {
+      auto alibi = get_bool(*ac, "alibi");
+      if (!alibi) return alibi.error();
+      if (*alibi && !**alibi) return encoding::learned;
+    }
+    return encoding::alibi;
+  }
+  for (const auto& f : detail::model_families) {
+    if (f.model_type == **mt) return f.enc;
+  }
+  return make_error(errc::unsupported, "unknown model_type '", **mt,
+                    "' and no 'encoding' key: say which encoding to use");
+}
+
+// ---- rope ---------------------------------------------------------------------------------
+
+namespace detail {
+
+// The rope_scaling / rope_parameters object, or null json when absent.
+inline result<const json*> rope_scaling_object(const json& cfg) noexcept {
+  for (std::string_view key : {"rope_scaling", "rope_parameters"}) {
+    auto it = cfg.find(key);
+    if (it == cfg.end() || it->is_null()) continue;
+    if (!it->is_object()) {
+      return make_error(errc::invalid_config, "config key '", key, "' must be an object, got ",
+                        it->dump());
+    }
+    return &*it;
+  }
+  return static_cast<const json*>(nullptr);
+}
+
+inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) noexcept {
+  if (rs == nullptr) return rope_scaling{default_scaling{}};
+  if (rs->contains("mrope_section")) {
+    return make_error(errc::unsupported,
+                      "multimodal rope (mrope_section, Qwen2-VL) is not supported by posenc");
+  }
+  auto type = get_string(*rs, "rope_type");
+  if (!type) return type.error();
+  if (!*type) {
+    type = get_string(*rs, "type");
+    if (!type) return type.error();
+  }
+  const std::string t = type->value_or("default");
+  auto num = [&](std::string_view key, double fallback) -> result<double> {
+    auto v = get_number(*rs, key);
+    if (!v) return v.error();
+    return v->value_or(fallback);
+  };
+  auto top_max = get_int_any(cfg, max_positions_keys);
+  if (!top_max) return top_max.error();
+  // original_max_position_embeddings: inside the scaling object, else top level (Phi-3).
+  auto original = get_int(*rs, "original_max_position_embeddings");
+  if (!original) return original.error();
+  if (!*original) {
+    original = get_int(cfg, "original_max_position_embeddings");
+    if (!original) return original.error();
+  }
+  auto factor = get_number(*rs, "factor");
+  if (!factor) return factor.error();
+  auto need_factor = [&]() -> result<double> {
+    if (*factor) return **factor;
+    return make_error(errc::invalid_config, "rope_scaling (", t, ") lacks 'factor'");
+  };
+  auto attention = get_number(*rs, "attention_factor");
+  if (!attention) return attention.error();
+
+  if (t == "default") return rope_scaling{default_scaling{}};
+  if (t == "linear") {
+    auto f = need_factor();
+    if (!f) return f.error();
+    return rope_scaling{linear_scaling{*f}};
+  }
+  if (t == "dynamic") {
+    auto f = need_factor();
+    if (!f) return f.error();
+    if (!*top_max) return make_error(errc::invalid_config, "rope_scaling (dynamic) needs max_position_embeddings");
+    return rope_scaling{dynamic_scaling{*f, **top_max}};
+  }
+  if (t == "yarn") {
+    auto f = need_factor();
+    if (!f) return f.error();
+    yarn_scaling y;
+    y.factor = *f;
+    y.original_max_position_embeddings = original->value_or(top_max->value_or(0));
+    auto bf = num("beta_fast", 32.0), bs = num("beta_slow", 1.0), ms = num("mscale", 0.0),
+         ma = num("mscale_all_dim", 0.0);
+    for (auto* r : {&bf, &bs, &ms, &ma}) {
+      if (!*r) return r->error();
+    }
+    y.beta_fast = *bf, y.beta_slow = *bs, y.mscale = *ms, y.mscale_all_dim = *ma;
+    y.attention_factor = *attention;
+    auto trunc = get_bool(*rs, "truncate");
+    if (!trunc) return trunc.error();
+    y.truncate = trunc->value_or(true);
+    return rope_scaling{std::move(y)};
+  }
+  if (t == "longrope" || t == "su") {
+    longrope_scaling l;
+    auto sf = get_numbers(*rs, "short_factor"), lf = get_numbers(*rs, "long_factor");
+    if (!sf) return sf.error();
+    if (!lf) return lf.error();
+    l.short_factor = std::move(*sf);
+    l.long_factor = std::move(*lf);
+    l.factor = factor->value_or(0.0);
+    if (!*original) {
+      return make_error(errc::invalid_config,
+                        "rope_scaling (longrope) needs original_max_position_embeddings");
+    }
+    l.original_max_position_embeddings = **original;
+    l.max_position_embeddings = top_max->value_or(0);
+    l.attention_factor = *attention;
+    return rope_scaling{std::move(l)};
+  }
+  if (t == "llama3") {
+    auto f = need_factor();
+    if (!f) return f.error();
+    llama3_scaling s;
+    s.factor = *f;
+    auto lo = num("low_freq_factor", s.low_freq_factor), hi = num("high_freq_factor", s.high_freq_factor);
+    if (!lo) return lo.error();
+    if (!hi) return hi.error();
+    s.low_freq_factor = *lo, s.high_freq_factor = *hi;
+    if (!*original) {
+      return make_error(errc::invalid_config,
+                        "rope_scaling (llama3) needs original_max_position_embeddings");
+    }
+    s.original_max_position_embeddings = **original;
+    return rope_scaling{s};
+  }
+  return make_error(errc::unsupported, "unknown rope_type '", t,
+                    "' (expected default, linear, dynamic, yarn, longrope or llama3)");
+}
+
+}  // namespace detail
+
+/// A rope_config from a Hugging Face style config (spec/cli.md, encoding `rope`).
+/// max_positions (the table length) is left 0: callers size tables for their own positions.
+[[nodiscard]] inline result<rope_config> rope_config_from(const json& cfg) noexcept {
+  rope_config out;
+  auto mt = get_string(cfg, "model_type");
+  if (!mt) return mt.error();
+  const std::string model_type = mt->value_or("");
+
+  auto rs = detail::rope_scaling_object(cfg);
+  if (!rs) return rs.error();
+
+  // Head size: head_dim, DeepSeek's qk_rope_head_dim (X is then the rotary part only), or
+  // hidden_size / num_attention_heads.
+  constexpr std::string_view head_dim_keys[] = {"qk_rope_head_dim", "head_dim"};
+  auto head_dim = get_int_any(cfg, head_dim_keys);
+  if (!head_dim) return head_dim.error();
+  if (*head_dim) {
+    out.head_dim = **head_dim;
+  } else {
+    auto width = require_int_any(cfg, width_keys, "rope");
+    if (!width) return width.error();
+    auto heads = require_int_any(cfg, heads_keys, "rope");
+    if (!heads) return heads.error();
+    if (*heads <= 0 || *width % *heads != 0) {
+      return make_error(errc::invalid_config, "rope: hidden size ", *width,
+                        " is not divisible by the head count ", *heads);
+    }
+    out.head_dim = *width / *heads;
+  }
+
+  // Base: rope_theta (top level or, in transformers v5, inside rope_parameters), NeoX's
+  // rotary_emb_base; 10000 otherwise (GPT-J has no key).
+  auto theta = get_number(cfg, "rope_theta");
+  if (!theta) return theta.error();
+  if (!*theta && *rs) theta = get_number(**rs, "rope_theta");
+  if (!theta) return theta.error();
+  if (!*theta) theta = get_number(cfg, "rotary_emb_base");
+  if (!theta) return theta.error();
+  out.theta = theta->value_or(10000.0);
+
+  // Rotary width: GPT-J/CodeGen rotary_dim, else partial_rotary_factor (NeoX: rotary_pct),
+  // with the HF class defaults for Phi (0.5) and GPT-NeoX (0.25).
+  auto rotary_dim = get_int(cfg, "rotary_dim");
+  if (!rotary_dim) return rotary_dim.error();
+  auto factor = get_number(cfg, "partial_rotary_factor");
+  if (!factor) return factor.error();
+  if (!*factor && *rs) factor = get_number(**rs, "partial_rotary_factor");
+  if (!factor) return factor.error();
+  if (!*factor) factor = get_number(cfg, "rotary_pct");
+  if (!factor) return factor.error();
+  if (*rotary_dim) {
+    out.rotary_dim = **rotary_dim;
+    if (out.rotary_dim <= 0) {
+      return make_error(errc::invalid_argument, "rope: rotary_dim must be positive, got ",
+                        out.rotary_dim);
+    }
+  } else {
+    const double fallback = model_type == "phi" ? 0.5 : model_type == "gpt_neox" ? 0.25 : 1.0;
+    out.partial_rotary_factor = factor->value_or(fallback);
+  }
+
+  auto scaling = detail::parse_rope_scaling(cfg, *rs);
+  if (!scaling) return scaling.error();
+  out.scaling = std::move(*scaling);
+
+  // Layout: rope_layout, or rope_interleave, or the family's own.
+  auto layout = get_string(cfg, "rope_layout");
+  if (!layout) return layout.error();
+  auto interleave = get_bool(cfg, "rope_interleave");
+  if (!interleave) return interleave.error();
+  if (*layout) {
+    if (**layout == "half") out.layout = rope_layout::half;
+    else if (**layout == "interleaved") out.layout = rope_layout::interleaved;
+    else return make_error(errc::invalid_config, "unknown rope_layout '", **layout,
+                           "' (expected half or interleaved)");
+  } else if (*interleave) {
+    out.layout = **interleave ? rope_layout::interleaved : rope_layout::half;
+  } else {
+    const bool pairs = model_type == "gptj" || model_type == "codegen" || model_type == "glm" ||
+                       model_type == "glm4" || model_type == "chatglm" ||
+                       model_type == "deepseek_v2" || model_type == "deepseek_v3" ||
+                       model_type == "roformer";
+    out.layout = pairs ? rope_layout::interleaved : rope_layout::half;
+  }
+  return out;
+}
+
+}  // namespace posenc::hf

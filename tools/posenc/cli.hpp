@@ -1,0 +1,54 @@
+// Shared pieces of the posenc CLI: parsed arguments, .npy input/output helpers, and the
+// handler signature every operation implements. A handler validates everything, computes,
+// and writes its one output file last (atomically), so a failure leaves no file behind.
+#pragma once
+
+#include <cstdint>
+#include <posenc/io/hf_config.hpp>
+#include <posenc/io/npy.hpp>
+#include <posenc/status.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace posenc::cli {
+
+/// Everything the command line carried; which fields matter depends on the operation.
+struct args {
+  std::string op;             ///< rope, table, relpos, bias, linear-attention
+  std::string config_path;    ///< --config
+  hf::json config;            ///< the parsed config
+  hf::encoding enc{};         ///< its encoding ("encoding" key or model_type)
+  std::string positions, in, weights, q, k, v, out;
+  std::int64_t q_len = -1, k_len = -1, query_offset = 0;
+  bool causal = false;
+};
+
+/// A float tensor read from .npy.
+struct tensor {
+  std::vector<float> data;
+  std::vector<std::int64_t> shape;
+};
+
+/// An operation for one encoding.
+using handler = status (*)(const args&);
+
+/// Fails with an error naming the flag when a path option was not given.
+status require_flag(const std::string& value, std::string_view flag);
+/// Reads a rank-1 integer array (<i4 or <i8) of positions; `flag` names it in errors.
+result<std::vector<std::int64_t>> read_positions(const std::string& path, std::string_view flag);
+/// Reads a floating array of the given rank as float32; `flag` names it in errors.
+result<tensor> read_floats(const std::string& path, std::string_view flag, std::size_t rank);
+/// Writes a float32 (<f4) output file.
+status write_floats(const std::string& path, std::span<const float> data,
+                    std::span<const std::int64_t> shape);
+/// Writes an int64 (<i8) output file.
+status write_ints(const std::string& path, std::span<const std::int64_t> data,
+                  std::span<const std::int64_t> shape);
+/// "(2, 3, 4)".
+std::string shape_string(std::span<const std::int64_t> shape);
+
+// Handlers, one per (operation, encoding); routed in main.cpp.
+status rope_op(const args& a);
+
+}  // namespace posenc::cli

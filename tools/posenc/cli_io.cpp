@@ -1,0 +1,50 @@
+#include "cli.hpp"
+
+namespace posenc::cli {
+
+status require_flag(const std::string& value, std::string_view flag) {
+  if (value.empty()) return make_error(errc::invalid_argument, "missing required option --", flag);
+  return {};
+}
+
+std::string shape_string(std::span<const std::int64_t> shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+result<std::vector<std::int64_t>> read_positions(const std::string& path, std::string_view flag) {
+  POSENC_TRY(require_flag(path, flag));
+  auto arr = npy::load(path);
+  if (!arr) return arr.error();
+  if (arr->shape.size() != 1) {
+    return make_error(errc::shape_mismatch, "--", flag, ": expected a rank-1 array of positions, got shape ",
+                      shape_string(arr->shape));
+  }
+  return npy::to_int64(*arr, "--" + std::string(flag));
+}
+
+result<tensor> read_floats(const std::string& path, std::string_view flag, std::size_t rank) {
+  POSENC_TRY(require_flag(path, flag));
+  auto arr = npy::load(path);
+  if (!arr) return arr.error();
+  if (arr->shape.size() != rank) {
+    return make_error(errc::shape_mismatch, "--", flag, ": expected a rank-", rank,
+                      " array, got shape ", shape_string(arr->shape));
+  }
+  auto data = npy::to_float(*arr, "--" + std::string(flag));
+  if (!data) return data.error();
+  return tensor{std::move(*data), std::move(arr->shape)};
+}
+
+status write_floats(const std::string& path, std::span<const float> data,
+                    std::span<const std::int64_t> shape) {
+  return npy::save(path, data, shape);
+}
+
+status write_ints(const std::string& path, std::span<const std::int64_t> data,
+                  std::span<const std::int64_t> shape) {
+  return npy::save(path, data, shape);
+}
+
+}  // namespace posenc::cli

@@ -1,0 +1,83 @@
+// posenc: run any positional encoder on .npy files (contract: spec/cli.md; guide: docs/cli.md).
+// Exit status 0 on success; on bad input one stderr line naming the problem and value, no
+// output file, exit status 2.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <posenc/version.hpp>
+#include <string>
+
+#include "cli.hpp"
+
+namespace {
+
+using posenc::cli::args;
+using posenc::hf::encoding;
+
+struct route {
+  std::string_view op;
+  encoding enc;
+  posenc::cli::handler fn;
+};
+
+// Which handler serves each (operation, encoding).
+constexpr route routes[] = {
+    {"rope", encoding::rope, &posenc::cli::rope_op},
+};
+
+posenc::status dispatch(args& a) {
+  auto cfg = posenc::hf::load(a.config_path);
+  if (!cfg) return cfg.error();
+  a.config = std::move(*cfg);
+  auto enc = posenc::hf::detect_encoding(a.config);
+  if (!enc) return enc.error();
+  a.enc = *enc;
+  for (const auto& r : routes) {
+    if (r.op == a.op && r.enc == a.enc) return r.fn(a);
+  }
+  return posenc::make_error(posenc::errc::unsupported, "operation '", a.op,
+                            "' does not apply to encoding '", posenc::hf::encoding_name(a.enc),
+                            "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "posenc " POSENC_VERSION_STRING
+      ": transformer positional encodings on NumPy .npy files.\n"
+      "The config is a JSON object with Hugging Face config.json key names; a model's own\n"
+      "config.json works as it is (the encoding is inferred from model_type).\n"
+      "Example:\n"
+      "  posenc rope --config llama-3.1-8b/config.json --positions pos.npy --in q.npy --out q_rot.npy\n"
+      "On bad input posenc prints one line naming the problem and exits with status 2."};
+  app.set_version_flag("--version", std::string(POSENC_VERSION_STRING));
+  app.require_subcommand(1);
+  args a;
+
+  auto* rope = app.add_subcommand("rope", "rotate X [tokens, heads, head_dim] at each token's position");
+  rope->add_option("--config", a.config_path, "config JSON (rope or fope keys)")->required();
+  rope->add_option("--positions", a.positions, "P.npy: [tokens] integer positions")->required();
+  rope->add_option("--in", a.in, "X.npy: [tokens, heads, head_dim] floats")->required();
+  rope->add_option("--weights", a.weights, "W.npy: FoPE coefficients [2, heads, M, N] or [2, M, N]");
+  rope->add_option("--out", a.out, "Y.npy to write (float32, same shape as X)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    for (char& c : msg) {
+      if (c == '\n') c = ' ';
+    }
+    std::fprintf(stderr, "posenc: %s (run 'posenc --help')\n", msg.c_str());
+    return 2;
+  }
+  for (const auto* sub : app.get_subcommands()) a.op = sub->get_name();
+  const posenc::status st = dispatch(a);
+  if (!st.ok()) {
+    std::fprintf(stderr, "posenc %s: %s\n", a.op.c_str(), st.message().c_str());
+    return 2;
+  }
+  return 0;
+}
