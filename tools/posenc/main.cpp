@@ -61,6 +61,42 @@ int main(int argc, char** argv) {
   rope->add_option("--weights", a.weights, "W.npy: FoPE coefficients [2, heads, M, N] or [2, M, N]");
   rope->add_option("--out", a.out, "Y.npy to write (float32, same shape as X)")->required();
 
+  auto* table = app.add_subcommand(
+      "table", "absolute encodings: Y [tokens, d] for positions (sinusoidal, learned), or the\n"
+               "XLNet relative sinusoid table for --q-len/--k-len");
+  table->add_option("--config", a.config_path, "config JSON")->required();
+  table->add_option("--positions", a.positions, "P.npy: [tokens] integer positions");
+  table->add_option("--weights", a.weights, "W.npy: learned table [rows, hidden]");
+  table->add_option("--q-len", a.q_len, "query length (xlnet)");
+  table->add_option("--k-len", a.k_len, "key length (xlnet)");
+  table->add_option("--out", a.out, "Y.npy to write (float32)")->required();
+
+  auto* relpos = app.add_subcommand(
+      "relpos", "relative position ids R [Q, K] (t5 buckets, deberta, shaw); query i at O + i");
+  relpos->add_option("--config", a.config_path, "config JSON")->required();
+  relpos->add_option("--q-len", a.q_len, "query length Q")->required();
+  relpos->add_option("--k-len", a.k_len, "key length K")->required();
+  relpos->add_option("--query-offset", a.query_offset, "position O of the first query (default 0)");
+  relpos->add_option("--out", a.out, "R.npy to write (int64)")->required();
+
+  auto* bias = app.add_subcommand("bias", "additive logit bias B [heads, Q, K] (t5, alibi)");
+  bias->add_option("--config", a.config_path, "config JSON")->required();
+  bias->add_option("--q-len", a.q_len, "query length Q")->required();
+  bias->add_option("--k-len", a.k_len, "key length K")->required();
+  bias->add_option("--query-offset", a.query_offset, "position O of the first query (default 0)");
+  bias->add_option("--weights", a.weights, "W.npy: T5 bucket table [num_buckets, heads]");
+  bias->add_option("--out", a.out, "B.npy to write (float32)")->required();
+
+  auto* linear = app.add_subcommand(
+      "linear-attention", "RoPE linear attention (RoFormer eq. 19): O [tokens, heads, dv]");
+  linear->add_option("--config", a.config_path, "rope config plus feature_map (elu1 or relu)")->required();
+  linear->add_option("--q", a.q, "Q.npy: [tokens, heads, d]")->required();
+  linear->add_option("--k", a.k, "K.npy: [tokens, heads, d]")->required();
+  linear->add_option("--v", a.v, "V.npy: [tokens, heads, dv]")->required();
+  linear->add_option("--positions", a.positions, "P.npy: [tokens] integer positions")->required();
+  linear->add_flag("--causal", a.causal, "token n attends to tokens m <= n only");
+  linear->add_option("--out", a.out, "O.npy to write (float32)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
