@@ -1,12 +1,14 @@
 // Exact rotary phases and cos/sin tables, shared by RoPE, FoPE and the sinusoid tables.
 //
-// The phase p * w is formed in double with its rounding error kept (an FMA two-product),
-// then reduced modulo 2*pi with a three-part (Cody-Waite) 2*pi, so the reduced phase is
-// within ~1e-15 rad of p * w for |p| < 2^53 and |p * w| < 2^40 * 2*pi. cos/sin are then
-// evaluated in double and rounded once to float: every value is within 1 ulp (float) of the
-// exact cos/sin of p * w for positions below 2^24 (tests/math/angles_test.cpp measures this
-// against long double; docs/accuracy.md records it). A float32 angle, as Hugging Face and Meta
-// compute it, is already ~7e-3 off at position 131072 (spec/encodings.md P1).
+// The phase p * w is formed exactly as a double-double (an FMA two-product) and reduced modulo
+// 2*pi with a three-part 2*pi, keeping the result as a double-double r_hi + r_lo with an absolute
+// error of about 2^-105 |p * w| (1e-25 at |p * w| = 2^24) for |p| < 2^53. cos/sin are then evaluated in double with the
+// first-order correction for r_lo and rounded once to float. Every value is therefore within
+// 1 ulp (float) of the exact cos/sin of p * w -- even next to the zeros of cos and sin, where an
+// absolute phase error of 1e-15 would already be several ulps -- for positions below 2^24 and
+// beyond (tests/math/angles_test.cpp measures this against a binary128 reference;
+// docs/accuracy.md records it). A float32 angle, as Hugging Face and Meta compute it, is already
+// ~7e-3 off at position 131072 (spec/encodings.md P1).
 #pragma once
 
 #include <cmath>
@@ -26,24 +28,45 @@ inline constexpr double inv_two_pi = 0.15915494309189535;
 /// Positions with a larger magnitude are not exactly representable in double.
 inline constexpr std::int64_t max_exact_position = std::int64_t{1} << 53;
 
-/// p * w reduced to about [-pi, pi]; absolute error ~1e-15 for |p| < 2^53 (see above).
-inline double reduced_phase(std::int64_t p, double w) noexcept {
+/// A phase as an unevaluated sum hi + lo with |lo| <= ulp(hi) / 2.
+struct phase {
+  double hi = 0.0;
+  double lo = 0.0;
+};
+
+/// p * w reduced to about [-pi, pi] as a double-double; error ~2^-105 |p w| for |p| < 2^53.
+inline phase reduced_phase(std::int64_t p, double w) noexcept {
   const double pd = static_cast<double>(p);
   const double hi = pd * w;
-  const double lo = std::fma(pd, w, -hi);  // exact rounding error of the product
+  const double lo = std::fma(pd, w, -hi);  // p * w == hi + lo exactly
   const double k = std::nearbyint(hi * inv_two_pi);
-  double r = std::fma(-k, two_pi_hi, hi);
-  r = std::fma(-k, two_pi_mid, r);
-  return r + std::fma(-k, two_pi_lo, lo);
+  // hi - k * two_pi_hi is exact: both are multiples of ulp(two_pi_hi) and the difference is small.
+  const double t = std::fma(-k, two_pi_hi, hi);
+  const double kb = k * two_pi_mid;
+  const double kb_err = std::fma(k, two_pi_mid, -kb);
+  const double s = t - kb;  // two-sum of t and -kb
+  const double bb = s - t;
+  const double s_err = (t - (s - bb)) + (-kb - bb);
+  const double tail = s_err - kb_err + lo - k * two_pi_lo;
+  const double r = s + tail;
+  return {r, tail - (r - s)};
+}
+
+/// cos and sin of a reduced phase, to double accuracy relative to the result.
+inline void cos_sin(const phase& r, double& c, double& s) noexcept {
+  const double ch = std::cos(r.hi), sh = std::sin(r.hi);
+  c = ch - sh * r.lo;  // cos(hi + lo) = cos(hi) - sin(hi) lo + O(lo^2)
+  s = sh + ch * r.lo;
 }
 
 /// cos and sin of p * w_k times scale, each rounded once to float, for k < w.size().
 inline void fill_cos_sin(std::int64_t p, std::span<const double> w, double scale, float* cos_out,
                          float* sin_out) noexcept {
   for (std::size_t k = 0; k < w.size(); ++k) {
-    const double r = reduced_phase(p, w[k]);
-    cos_out[k] = static_cast<float>(std::cos(r) * scale);
-    sin_out[k] = static_cast<float>(std::sin(r) * scale);
+    double c = 0.0, s = 0.0;
+    cos_sin(reduced_phase(p, w[k]), c, s);
+    cos_out[k] = static_cast<float>(c * scale);
+    sin_out[k] = static_cast<float>(s * scale);
   }
 }
 
@@ -56,7 +79,7 @@ class cos_sin_table {
   cos_sin_table(std::int64_t rows, std::span<const double> w, double scale)
       : rows_(rows), n_(static_cast<std::int64_t>(w.size())),
         data_(static_cast<std::size_t>(rows * 2 * n_)) {
-    for (std::int64_t p = 0; p < rows_; ++p) fill_cos_sin(p, w, scale, cos_row(p), sin_row(p));
+    for (std::int64_t p = 0; p < rows_; ++p) fill_cos_sin(p, w, scale, mutable_cos_row(p), mutable_sin_row(p));
   }
 
   /// Number of positions covered (positions 0 .. rows()-1).
@@ -71,8 +94,8 @@ class cos_sin_table {
   const float* sin_row(std::int64_t p) const noexcept { return cos_row(p) + n_; }
 
  private:
-  float* cos_row(std::int64_t p) noexcept { return data_.data() + p * 2 * n_; }
-  float* sin_row(std::int64_t p) noexcept { return cos_row(p) + n_; }
+  float* mutable_cos_row(std::int64_t p) noexcept { return data_.data() + p * 2 * n_; }
+  float* mutable_sin_row(std::int64_t p) noexcept { return mutable_cos_row(p) + n_; }
 
   std::int64_t rows_ = 0;
   std::int64_t n_ = 0;

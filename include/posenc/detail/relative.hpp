@@ -1,0 +1,95 @@
+// Internal pieces shared by the relative encoders (Shaw, XLNet, DeBERTa): argument checks and
+// the gathered dot products behind Shaw's a^K term, DeBERTa's c2p/p2c and XLNet's position
+// term. Not for direct inclusion by users.
+//
+// Each of those terms is out[t] += x . T[idx(t)] (+ bias[idx(t)]) for a run of logits t that
+// share one vector x (a query row or a key row) and a row index idx(t) into a table T of
+// projected relative embeddings. idx is monotone in t (it is a clipped or bucketed distance),
+// so the rows a run touches form one contiguous block. The block is multiplied by x once per
+// distinct row with an Eigen matrix-vector product, in chunks held on the stack, and the
+// products are gathered into out: cost min(run, rows) * d multiply-adds, no allocation.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+#include "../config.hpp"
+#include "../status.hpp"
+#include "../tensor.hpp"
+
+namespace posenc::detail {
+
+// Extents of a relative-position request: lengths non-negative, positions far from overflow.
+inline status check_lengths(std::string_view who, std::int64_t q_len, std::int64_t k_len,
+                            std::int64_t q_offset) noexcept {
+  constexpr std::int64_t limit = std::int64_t{1} << 53;
+  if (q_len < 0 || k_len < 0 || q_len > limit || k_len > limit) {
+    return make_error(errc::invalid_argument, who, ": lengths must be in [0, 2^53], got q_len ",
+                      q_len, " and k_len ", k_len);
+  }
+  if (q_offset < -limit || q_offset > limit) {
+    return make_error(errc::out_of_range, who, ": query offset ", q_offset,
+                      " is outside [-2^53, 2^53]");
+  }
+  return {};
+}
+
+// Checks an [rows, cols] output view.
+template <class T>
+status check_matrix_out(std::string_view who, const view2<T>& out, std::int64_t rows,
+                        std::int64_t cols) noexcept {
+  POSENC_TRY(validate(out, "out"));
+  if (out.rows != rows || out.cols != cols) {
+    return make_error(errc::shape_mismatch, who, ": out is [", out.rows, ", ", out.cols,
+                      "], expected [", rows, ", ", cols, "]");
+  }
+  return {};
+}
+
+/// A row-major float table [rows, cols] with a row stride, seen through one head's columns.
+struct table_rows {
+  const float* data = nullptr;  ///< row 0 of the head's columns
+  std::int64_t stride = 0;      ///< elements between rows
+  std::int64_t cols = 0;        ///< columns used (the head dim)
+};
+
+/// Rows whose products are held on the stack at once.
+inline constexpr std::int64_t gather_chunk_rows = 256;
+
+/// out[t * out_stride] += x . T[idx(t)] (+ bias[idx(t) * bias_stride] when bias is not null)
+/// for t in [0, n); idx must be monotone (either direction) with values inside the table.
+template <class Index>
+void add_gathered_dots(const table_rows& table, const float* x, const float* bias,
+                       std::int64_t bias_stride, Index&& idx, std::int64_t n, float* out,
+                       std::int64_t out_stride) noexcept {
+  if (n <= 0) return;
+  using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using const_block = Eigen::Map<const row_major, Eigen::Unaligned, Eigen::OuterStride<>>;
+  const Eigen::Map<const Eigen::VectorXf> xv(x, table.cols);
+  alignas(64) float buf[gather_chunk_rows];
+  const std::int64_t last = idx(n - 1);
+  const bool ascending = idx(0) <= last;
+  std::int64_t t = 0;
+  while (t < n) {
+    const std::int64_t first = idx(t);
+    const std::int64_t lo = ascending ? first : std::max(last, first - gather_chunk_rows + 1);
+    const std::int64_t hi = ascending ? std::min(last, first + gather_chunk_rows - 1) : first;
+    const std::int64_t rows = hi - lo + 1;
+    const_block block(table.data + lo * table.stride, rows, table.cols,
+                      Eigen::OuterStride<>(table.stride));
+    Eigen::Map<Eigen::VectorXf> prod(buf, rows);
+    prod.noalias() = block * xv;
+    if (bias != nullptr) {
+      for (std::int64_t r = 0; r < rows; ++r) buf[r] += bias[(lo + r) * bias_stride];
+    }
+    for (; t < n; ++t) {
+      const std::int64_t i = idx(t);
+      if (i < lo || i > hi) break;
+      out[t * out_stride] += buf[i - lo];
+    }
+  }
+}
+
+}  // namespace posenc::detail
