@@ -8,6 +8,8 @@
 #include "concepts.hpp"
 #include "tensor.hpp"
 #include "math/angles.hpp"
+#include "math/bfloat16.hpp"
+#include "math/float16.hpp"
 #include "kernels/dispatch.hpp"
 #include "rotary/frequencies.hpp"
 #include "rotary/rope.hpp"

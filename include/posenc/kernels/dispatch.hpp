@@ -1,6 +1,10 @@
 // Run-time kernel selection. The instruction set is chosen once (the best the CPU reports,
 // or the one named by the environment variable POSENC_ISA) and cached; force_isa() pins a
 // path for tests and benches. Callers fetch the kernel table once per call, above their loops.
+//
+// x86-64: AVX-512 (F+BW+VL) > AVX2 (+FMA+F16C) > scalar, by __builtin_cpu_supports; within
+// AVX-512, bfloat16 narrowing uses vcvtneps2bf16 where the CPU has AVX512_BF16. AArch64: NEON
+// (compile time) > scalar. Every path gives the scalar reference's bits (kernels/scalar.hpp).
 #pragma once
 
 #include <atomic>
@@ -9,6 +13,10 @@
 #include <string_view>
 
 #include "../status.hpp"
+#include "avx2.hpp"
+#include "avx512.hpp"
+#include "cpu_features.hpp"
+#include "neon.hpp"
 #include "scalar.hpp"
 
 namespace posenc {
@@ -37,10 +45,24 @@ constexpr std::string_view isa_name(isa i) noexcept {
 }
 
 /// True when this build has kernels for i and the CPU runs them.
-inline bool isa_supported(isa i) noexcept { return i == isa::scalar; }
+inline bool isa_supported(isa i) noexcept {
+  const cpu_features& f = detected_cpu_features();
+  switch (i) {
+    case isa::scalar: return true;
+    case isa::avx2: return POSENC_ARCH_X86_64 && f.avx2 && f.fma && f.f16c;
+    case isa::avx512: return POSENC_ARCH_X86_64 && f.avx512f && f.avx512bw && f.avx512vl;
+    case isa::neon: return POSENC_ARCH_AARCH64 && f.neon;
+  }
+  return false;
+}
 
 /// The best supported instruction set.
-inline isa best_isa() noexcept { return isa::scalar; }
+inline isa best_isa() noexcept {
+  for (isa i : {isa::avx512, isa::avx2, isa::neon}) {
+    if (isa_supported(i)) return i;
+  }
+  return isa::scalar;
+}
 
 namespace detail {
 inline std::atomic<isa>& isa_slot() noexcept {
@@ -71,18 +93,69 @@ inline isa active_isa() noexcept { return detail::isa_slot().load(std::memory_or
 
 namespace kernels {
 
-/// The rotation kernels of one ISA (signatures as in kernels/scalar.hpp).
+/// The rotation kernels of one ISA for storage type T (signatures as in kernels/scalar.hpp).
+template <class T>
 struct rotate_table {
-  void (*half)(float*, std::int64_t, std::int64_t, std::int64_t, const float*, const float*,
-               std::int64_t) noexcept;
-  void (*interleaved)(float*, std::int64_t, std::int64_t, const float*, const float*,
-                      std::int64_t) noexcept;
+  void (*half)(row_block<T> a, row_block<T> b, std::int64_t partner, const float* cos,
+               const float* sin, std::int64_t n) noexcept;
+  void (*interleaved)(row_block<T> a, row_block<T> b, const float* cos, const float* sin,
+                      std::int64_t n) noexcept;
 };
 
-/// The kernels of the active ISA.
-inline rotate_table rotate_kernels() noexcept {
-  switch (active_isa()) {
-    default: return {&scalar::rotate_half, &scalar::rotate_interleaved};
+namespace detail {
+template <class T, class Io512, class Io2, class IoNeon>
+rotate_table<T> table_for(isa i) noexcept {
+  POSENC_ASSERT(isa_supported(i), "rotate_kernels: ISA not supported on this CPU");
+  switch (i) {
+#if POSENC_ARCH_X86_64
+    case isa::avx512:
+      return {&avx512::rotate_half<Io512>, &avx512::rotate_interleaved<Io512>};
+    case isa::avx2:
+      return {&avx2::rotate_half<Io2>, &avx2::rotate_interleaved<Io2>};
+#endif
+#if POSENC_ARCH_AARCH64
+    case isa::neon:
+      return {&neon::rotate_half<IoNeon>, &neon::rotate_interleaved<IoNeon>};
+#endif
+    default:
+      return {&scalar::rotate_half<T>, &scalar::rotate_interleaved<T>};
+  }
+}
+}  // namespace detail
+
+/// The kernels of instruction set i (which must be supported) for storage type T.
+template <class T = float>
+inline rotate_table<T> rotate_kernels(isa i = active_isa()) noexcept {
+  static_assert(is_storage_type_v<T>, "rotate kernels exist for float, float16 and bfloat16");
+#if POSENC_ARCH_X86_64
+  using avx512_f32 = avx512::detail::io_f32;
+  using avx512_f16 = avx512::detail::io_f16;
+  using avx512_bf16 = avx512::detail::io_bf16<false>;
+  using avx512_bf16_native = avx512::detail::io_bf16<true>;
+  using avx2_f32 = avx2::detail::io_f32;
+  using avx2_f16 = avx2::detail::io_f16;
+  using avx2_bf16 = avx2::detail::io_bf16;
+#else
+  using avx512_f32 = void; using avx512_f16 = void; using avx512_bf16 = void;
+  using avx512_bf16_native = void; using avx2_f32 = void; using avx2_f16 = void;
+  using avx2_bf16 = void;
+#endif
+#if POSENC_ARCH_AARCH64
+  using neon_f32 = neon::detail::io_f32;
+  using neon_f16 = neon::detail::io_f16;
+  using neon_bf16 = neon::detail::io_bf16;
+#else
+  using neon_f32 = void; using neon_f16 = void; using neon_bf16 = void;
+#endif
+  if constexpr (std::is_same_v<T, float>) {
+    return detail::table_for<T, avx512_f32, avx2_f32, neon_f32>(i);
+  } else if constexpr (std::is_same_v<T, float16>) {
+    return detail::table_for<T, avx512_f16, avx2_f16, neon_f16>(i);
+  } else {
+    if (i == isa::avx512 && detected_cpu_features().avx512bf16) {
+      return detail::table_for<T, avx512_bf16_native, avx2_bf16, neon_bf16>(i);
+    }
+    return detail::table_for<T, avx512_bf16, avx2_bf16, neon_bf16>(i);
   }
 }
 

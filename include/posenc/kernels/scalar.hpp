@@ -3,48 +3,101 @@
 // A rotary pair (a, b) at angle phi becomes (a cos - b sin, b cos + a sin). Evaluation order,
 // shared by every ISA so results are bitwise identical:
 //   a' = fma(a, cos, -(b * sin)),   b' = fma(b, cos, a * sin)
+// Storage: float, float16 or bfloat16; 16-bit values widen exactly to float, the arithmetic is
+// the float arithmetic above, and the result is rounded once to the storage type (nearest
+// even). Per component, |a' - exact| <= 2^-24 (|a cos| + 2 |b sin|) + the storage rounding.
 // Layouts (spec/encodings.md §8):
 //   half        pair k is (x[k], x[k + partner]) where partner = rotary_dim / 2 ("rotate_half")
 //   interleaved pair k is (x[2k], x[2k + 1])
-// Each call rotates pairs [0, n) of `rows` vectors that start `stride` elements apart (the heads
-// of one token), all at the same angles cos[k], sin[k]. Rows must not overlap; cos/sin must not
-// alias x. Dims outside the pairs are not touched.
+// Each call rotates pairs [0, n) of the rows of two row blocks (q's heads and k's heads of one
+// token; the second block may be empty), all at the same angles cos[k], sin[k]. Rows must not
+// overlap each other; cos/sin must not alias the rows. Dims outside the pairs are not touched.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
+#include <type_traits>
 
 #include "../config.hpp"
+#include "../math/bfloat16.hpp"
+#include "../math/float16.hpp"
 
-namespace posenc::kernels::scalar {
+namespace posenc {
 
-/// Rotates pairs (x[k], x[k + partner]), k < n, of each row in place.
-inline void rotate_half(float* x, std::int64_t rows, std::int64_t stride, std::int64_t partner,
+/// True for the element types the rotation kernels store: float, float16, bfloat16.
+template <class T>
+inline constexpr bool is_storage_type_v =
+    std::is_same_v<T, float> || std::is_same_v<T, float16> || std::is_same_v<T, bfloat16>;
+
+namespace kernels {
+
+/// `rows` vectors of storage type T starting `stride` elements apart (e.g. one token's heads).
+template <class T>
+struct row_block {
+  T* data = nullptr;
+  std::int64_t rows = 0;
+  std::int64_t stride = 0;
+};
+
+/// A block's rows advanced by `offset` elements (same rows, same stride).
+template <class T>
+constexpr row_block<T> offset_block(row_block<T> b, std::int64_t offset) noexcept {
+  return {b.rows > 0 ? b.data + offset : b.data, b.rows, b.stride};
+}
+
+/// The exact float value of a stored element.
+inline float widen(float v) noexcept { return v; }
+inline float widen(float16 v) noexcept { return static_cast<float>(v); }
+inline float widen(bfloat16 v) noexcept { return static_cast<float>(v); }
+
+/// A float rounded to storage type T (nearest even).
+template <class T>
+inline T narrow(float v) noexcept {
+  if constexpr (std::is_same_v<T, float>) {
+    return v;
+  } else {
+    return T(v);
+  }
+}
+
+}  // namespace kernels
+
+namespace kernels::scalar {
+
+/// Rotates one pair in place, in the reference evaluation order.
+template <class T>
+inline void rotate_pair(T& x0, T& x1, float c, float s) noexcept {
+  const float a = widen(x0), b = widen(x1);
+  x0 = narrow<T>(std::fma(a, c, -(b * s)));
+  x1 = narrow<T>(std::fma(b, c, a * s));
+}
+
+/// Rotates pairs (x[k], x[k + partner]), k < n, of every row of blocks a and b in place.
+template <class T>
+inline void rotate_half(row_block<T> a, row_block<T> b, std::int64_t partner,
                         const float* POSENC_RESTRICT cos, const float* POSENC_RESTRICT sin,
                         std::int64_t n) noexcept {
-  for (std::int64_t h = 0; h < rows; ++h) {
-    float* lo = x + h * stride;
-    float* hi = lo + partner;
-    for (std::int64_t k = 0; k < n; ++k) {
-      const float a = lo[k], b = hi[k];
-      lo[k] = std::fma(a, cos[k], -(b * sin[k]));
-      hi[k] = std::fma(b, cos[k], a * sin[k]);
+  for (const row_block<T>& blk : {a, b}) {
+    for (std::int64_t h = 0; h < blk.rows; ++h) {
+      T* lo = blk.data + h * blk.stride;
+      T* hi = lo + partner;
+      for (std::int64_t k = 0; k < n; ++k) rotate_pair(lo[k], hi[k], cos[k], sin[k]);
     }
   }
 }
 
-/// Rotates pairs (x[2k], x[2k + 1]), k < n, of each row in place.
-inline void rotate_interleaved(float* x, std::int64_t rows, std::int64_t stride,
-                               const float* POSENC_RESTRICT cos,
+/// Rotates pairs (x[2k], x[2k + 1]), k < n, of every row of blocks a and b in place.
+template <class T>
+inline void rotate_interleaved(row_block<T> a, row_block<T> b, const float* POSENC_RESTRICT cos,
                                const float* POSENC_RESTRICT sin, std::int64_t n) noexcept {
-  for (std::int64_t h = 0; h < rows; ++h) {
-    float* v = x + h * stride;
-    for (std::int64_t k = 0; k < n; ++k) {
-      const float a = v[2 * k], b = v[2 * k + 1];
-      v[2 * k] = std::fma(a, cos[k], -(b * sin[k]));
-      v[2 * k + 1] = std::fma(b, cos[k], a * sin[k]);
+  for (const row_block<T>& blk : {a, b}) {
+    for (std::int64_t h = 0; h < blk.rows; ++h) {
+      T* v = blk.data + h * blk.stride;
+      for (std::int64_t k = 0; k < n; ++k) rotate_pair(v[2 * k], v[2 * k + 1], cos[k], sin[k]);
     }
   }
 }
 
-}  // namespace posenc::kernels::scalar
+}  // namespace kernels::scalar
+}  // namespace posenc

@@ -12,6 +12,9 @@
 // Matches transformers' LlamaRotaryEmbedding + apply_rotary_pos_emb (half; partial split as
 // modeling_phi) and GLM / GPT-J / Meta Llama (interleaved), in exact arithmetic: cos/sin come
 // from math/angles.hpp, within 1 float ulp of exact for positions below 2^24.
+// q/k may be stored as float, float16 or bfloat16: the rotation runs in float on the kernels of
+// kernels/dispatch.hpp (AVX-512, AVX2, NEON or scalar, all bitwise identical) and each element
+// is rounded once to its storage type. shift() re-rotates cached keys by a position delta.
 #pragma once
 
 #include <algorithm>
@@ -95,28 +98,48 @@ class rope {
     }
   }
 
-  /// Rotates x [tokens, heads, head_dim] in place, token t at positions[t].
-  [[nodiscard]] status rotate(view3<float> x, positions_span positions) const noexcept {
+  /// Rotates x [tokens, heads, head_dim] in place, token t at positions[t]. T is float,
+  /// float16 or bfloat16 (computed in float, rounded once to T per element).
+  template <class T>
+    requires is_storage_type_v<T>
+  [[nodiscard]] status rotate(view3<T> x, positions_span positions) const noexcept {
     POSENC_TRY(check(x, positions, "x"));
-    apply(positions, [&](std::int64_t t, const kernels::rotate_table& kt, std::int64_t k0,
-                         const float* c, const float* s, std::int64_t n) {
-      rotate_rows(kt, x, t, k0, c, s, n);
-    });
+    apply<T>(positions, true, row_blocks<T>{x, {}});
     return {};
   }
 
   /// Rotates q and k in place in one pass (shared cos/sin); q and k may differ in head count
   /// and strides (GQA/MQA) but not in tokens, and must not overlap.
-  [[nodiscard]] status rotate(view3<float> q, view3<float> k,
-                              positions_span positions) const noexcept {
+  template <class T>
+    requires is_storage_type_v<T>
+  [[nodiscard]] status rotate(view3<T> q, view3<T> k, positions_span positions) const noexcept {
     POSENC_TRY(check(q, positions, "q"));
     POSENC_TRY(check(k, positions, "k"));
     if (overlaps(q, k)) return make_error(errc::invalid_argument, "rope: q and k overlap in memory");
-    apply(positions, [&](std::int64_t t, const kernels::rotate_table& kt, std::int64_t k0,
-                         const float* c, const float* s, std::int64_t n) {
-      rotate_rows(kt, q, t, k0, c, s, n);
-      rotate_rows(kt, k, t, k0, c, s, n);
-    });
+    apply<T>(positions, true, row_blocks<T>{q, k});
+    return {};
+  }
+
+  /// K-cache re-rotation (context shift, self-extend): keys k [tokens, heads, head_dim] already
+  /// rotated at positions p move to p + delta[t], in place. The rotation is by delta[t] * w_k
+  /// alone, with cos/sin of that angle computed exactly (never un-rotating to p first) and
+  /// without the attention factor, which the keys already carry. Error bound: see
+  /// docs/performance.md ("K-cache re-rotation"); tests/kernels/rope_shift_test.cpp checks it.
+  template <class T>
+    requires is_storage_type_v<T>
+  [[nodiscard]] status shift(view3<T> k, positions_span delta) const noexcept {
+    POSENC_TRY(check(k, delta, "k"));
+    apply<T>(delta, false, row_blocks<T>{k, {}});
+    return {};
+  }
+
+  /// K-cache re-rotation of every token by the same delta (see the span overload).
+  template <class T>
+    requires is_storage_type_v<T>
+  [[nodiscard]] status shift(view3<T> k, std::int64_t delta) const noexcept {
+    POSENC_TRY(check_shape(k, "k"));
+    POSENC_TRY(check_position(delta));
+    apply_constant<T>(delta, k);
     return {};
   }
 
@@ -162,29 +185,40 @@ class rope {
     return rope(cfg, r, std::move(*freq), std::move(table));
   }
 
-  status check(const view3<float>& x, positions_span positions, std::string_view what) const noexcept {
+  static status check_position(std::int64_t p) noexcept {
+    if (p <= -math::max_exact_position || p >= math::max_exact_position) {
+      return make_error(errc::out_of_range, "rope: position ", p,
+                        " is outside (-2^53, 2^53), where angles are exact");
+    }
+    return {};
+  }
+
+  template <class T>
+  status check_shape(const view3<T>& x, std::string_view what) const noexcept {
     POSENC_TRY(validate(x, what));
     if (x.n2 != cfg_.head_dim) {
       return make_error(errc::shape_mismatch, "rope: ", what, " has head_dim ", x.n2,
                         ", the encoder was made for ", cfg_.head_dim);
     }
+    return {};
+  }
+
+  template <class T>
+  status check(const view3<T>& x, positions_span positions, std::string_view what) const noexcept {
+    POSENC_TRY(check_shape(x, what));
     if (static_cast<std::int64_t>(positions.size()) != x.n0) {
       return make_error(errc::shape_mismatch, "rope: ", positions.size(), " positions for ",
                         x.n0, " tokens of ", what);
     }
-    for (std::int64_t p : positions) {
-      if (p <= -math::max_exact_position || p >= math::max_exact_position) {
-        return make_error(errc::out_of_range, "rope: position ", p,
-                          " is outside (-2^53, 2^53), where angles are exact");
-      }
-    }
+    for (std::int64_t p : positions) POSENC_TRY(check_position(p));
     return {};
   }
 
-  static bool overlaps(const view3<float>& a, const view3<float>& b) noexcept {
-    auto extent = [](const view3<float>& v) {
-      const float* end = v.data + (v.n0 - 1) * v.s0 + (v.n1 - 1) * v.s1 + v.n2;
-      return std::pair<const float*, const float*>{v.data, end};
+  template <class T>
+  static bool overlaps(const view3<T>& a, const view3<T>& b) noexcept {
+    auto extent = [](const view3<T>& v) {
+      const T* end = v.data + (v.n0 - 1) * v.s0 + (v.n1 - 1) * v.s1 + v.n2;
+      return std::pair<const T*, const T*>{v.data, end};
     };
     if (a.n0 == 0 || a.n1 == 0 || a.n2 == 0 || b.n0 == 0 || b.n1 == 0 || b.n2 == 0) return false;
     auto [a0, a1] = extent(a);
@@ -192,36 +226,79 @@ class rope {
     return a0 < b1 && b0 < a1;
   }
 
-  // Calls f(token, kernels, first pair, cos, sin, count) over every token's pairs, with cos/sin
-  // from the table or, outside it, computed exactly in stack chunks. The ISA is chosen once.
-  template <class F>
-  void apply(positions_span positions, F&& f) const noexcept {
-    const kernels::rotate_table kt = kernels::rotate_kernels();
+  // The tensors one call rotates: x alone, or q and k (k empty for a single tensor).
+  template <class T>
+  struct row_blocks {
+    view3<T> q, k;
+  };
+
+  // Rotates the pairs [k0, k0 + n) of token t of both tensors at angles c, s.
+  template <class T>
+  void rotate_token(const kernels::rotate_table<T>& kt, const row_blocks<T>& x, std::int64_t t,
+                    std::int64_t k0, const float* c, const float* s,
+                    std::int64_t n) const noexcept {
+    const auto block = [&](const view3<T>& v) {
+      return v.n1 > 0 && v.n0 > 0 ? kernels::row_block<T>{v.row(t, 0), v.n1, v.s1}
+                                  : kernels::row_block<T>{};
+    };
+    const kernels::row_block<T> q = block(x.q), k = block(x.k);
+    if (cfg_.layout == rope_layout::half) {
+      kt.half(kernels::offset_block(q, k0), kernels::offset_block(k, k0), pairs(), c, s, n);
+    } else {
+      kt.interleaved(kernels::offset_block(q, 2 * k0), kernels::offset_block(k, 2 * k0), c, s, n);
+    }
+  }
+
+  // Rotates every token t of x by positions[t]: cos/sin from the table when it has the row
+  // (and `scaled`: the table carries the attention factor), else computed exactly in stack
+  // chunks (rotary dims up to chunk_pairs pairs are computed once per run of equal positions).
+  // The ISA is chosen once per call.
+  template <class T>
+  void apply(positions_span positions, bool scaled, const row_blocks<T>& x) const noexcept {
+    const kernels::rotate_table<T> kt = kernels::rotate_kernels<T>();
     const std::int64_t n = pairs();
+    const bool use_table = scaled || freq_.attention_factor == 1.0;
+    const double scale = scaled ? freq_.attention_factor : 1.0;
     float c[chunk_pairs], s[chunk_pairs];
+    bool have_row = false;  // c/s hold the whole row for position `last`
+    std::int64_t last = 0;
     for (std::size_t t = 0; t < positions.size(); ++t) {
       const std::int64_t p = positions[t];
       const auto tt = static_cast<std::int64_t>(t);
-      if (table_.covers(p)) {
-        f(tt, kt, 0, table_.cos_row(p), table_.sin_row(p), n);
+      if (use_table && table_.covers(p)) {
+        rotate_token(kt, x, tt, 0, table_.cos_row(p), table_.sin_row(p), n);
+        continue;
+      }
+      if (have_row && p == last) {
+        rotate_token(kt, x, tt, 0, c, s, n);
         continue;
       }
       for (std::int64_t k0 = 0; k0 < n; k0 += chunk_pairs) {
         const std::int64_t m = std::min(chunk_pairs, n - k0);
-        math::fill_cos_sin(p, std::span<const double>(freq_.inv_freq).subspan(k0, m),
-                           freq_.attention_factor, c, s);
-        f(tt, kt, k0, c, s, m);
+        math::fill_cos_sin(p, std::span<const double>(freq_.inv_freq).subspan(k0, m), scale, c, s);
+        rotate_token(kt, x, tt, k0, c, s, m);
       }
+      have_row = n <= chunk_pairs, last = p;
     }
   }
 
-  void rotate_rows(const kernels::rotate_table& kt, const view3<float>& x, std::int64_t t,
-                   std::int64_t k0, const float* c, const float* s, std::int64_t n) const noexcept {
-    float* base = x.row(t, 0);
-    if (cfg_.layout == rope_layout::half) {
-      kt.half(base + k0, x.n1, x.s1, pairs(), c, s, n);
-    } else {
-      kt.interleaved(base + 2 * k0, x.n1, x.s1, c, s, n);
+  // shift() by one delta for every token: cos/sin (unscaled) once per chunk of pairs.
+  template <class T>
+  void apply_constant(std::int64_t delta, const view3<T>& k) const noexcept {
+    const kernels::rotate_table<T> kt = kernels::rotate_kernels<T>();
+    const std::int64_t n = pairs();
+    const row_blocks<T> x{k, {}};
+    float c[chunk_pairs], s[chunk_pairs];
+    for (std::int64_t k0 = 0; k0 < n; k0 += chunk_pairs) {
+      const std::int64_t m = std::min(chunk_pairs, n - k0);
+      const float* cp = c;
+      const float* sp = s;
+      if (freq_.attention_factor == 1.0 && table_.covers(delta)) {
+        cp = table_.cos_row(delta) + k0, sp = table_.sin_row(delta) + k0;
+      } else {
+        math::fill_cos_sin(delta, std::span<const double>(freq_.inv_freq).subspan(k0, m), 1.0, c, s);
+      }
+      for (std::int64_t t = 0; t < k.n0; ++t) rotate_token(kt, x, t, k0, cp, sp, m);
     }
   }
 

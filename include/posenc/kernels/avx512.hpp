@@ -1,0 +1,287 @@
+// AVX-512 (F, BW, VL) rotation kernels: 16 float lanes, masked tails.
+//
+// Contract: the same as kernels/scalar.hpp (layouts, row blocks, aliasing: rows must not
+// overlap and cos/sin must not alias them; any strides; any n, so any even rotary dim).
+// Accuracy: bitwise identical to the scalar reference for every storage type. The arithmetic
+// is the reference's, lane for lane:
+//   half        a' = fmsub(a, c, b*s) = fma(a, c, -(b*s)),  b' = fmadd(b, c, a*s)
+//   interleaved x' = fmaddsub(x, c2, swap(x)*s2): even lanes x*c - (b*s), odd x*c + (a*s)
+// float16 uses vcvtph2ps / vcvtps2ph (round to nearest even, like the scalar conversion).
+// bfloat16 widens by a shift; it narrows with AVX512_BF16's vcvtneps2bf16 where the CPU has it
+// (that instruction flushes subnormal results to +-0, so those rare lanes are redone with the
+// integer rounding), else with integer round-to-nearest-even.
+//
+// Shape of the loop: up to four vectors of cos/sin (64 pairs) are loaded once into registers
+// and applied to every row of both blocks (q and k of a token), so a fused q,k call loads each
+// cos/sin vector once per token; the last vector of a row is masked. Tails never read or write
+// outside the pairs.
+//
+// Every function carries the target below. It includes avx512bf16 so the bfloat16 path can use
+// vcvtneps2bf16; only that path contains a BF16 instruction (GCC emits none from float code) and
+// dispatch selects it only where the CPU reports AVX512_BF16.
+#pragma once
+
+#include "../config.hpp"
+
+#if POSENC_ARCH_X86_64
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "scalar.hpp"
+
+#define POSENC_AVX512_FN [[gnu::target("avx512f,avx512bw,avx512vl,avx512bf16"), gnu::always_inline]] inline
+#define POSENC_AVX512_ENTRY [[gnu::target("avx512f,avx512bw,avx512vl,avx512bf16")]] inline
+
+// The intrinsics' "undefined" upper halves trip GCC's -Wmaybe-uninitialized, and vector
+// arguments of target functions trip -Wpsabi; both are benign here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace posenc::kernels::avx512 {
+namespace detail {
+
+// Storage I/O: 16 stored elements <-> one vector of 16 floats; the masked forms touch only the
+// lanes set in m.
+struct io_f32 {
+  using type = float;
+  POSENC_AVX512_FN static __m512 load(const float* p) noexcept { return _mm512_loadu_ps(p); }
+  POSENC_AVX512_FN static __m512 load(const float* p, __mmask16 m) noexcept {
+    return _mm512_maskz_loadu_ps(m, p);
+  }
+  POSENC_AVX512_FN static void store(float* p, __m512 v) noexcept { _mm512_storeu_ps(p, v); }
+  POSENC_AVX512_FN static void store(float* p, __m512 v, __mmask16 m) noexcept {
+    _mm512_mask_storeu_ps(p, m, v);
+  }
+};
+
+// 16-bit storage shares the integer load/store; Derived supplies widen/narrow.
+template <class T, class Derived>
+struct io_16bit {
+  using type = T;
+  POSENC_AVX512_FN static __m512 load(const T* p) noexcept {
+    return Derived::widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  POSENC_AVX512_FN static __m512 load(const T* p, __mmask16 m) noexcept {
+    return Derived::widen(_mm256_maskz_loadu_epi16(m, p));
+  }
+  POSENC_AVX512_FN static void store(T* p, __m512 v) noexcept {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), Derived::narrow(v));
+  }
+  POSENC_AVX512_FN static void store(T* p, __m512 v, __mmask16 m) noexcept {
+    _mm256_mask_storeu_epi16(p, m, Derived::narrow(v));
+  }
+};
+
+struct io_f16 : io_16bit<float16, io_f16> {
+  POSENC_AVX512_FN static __m512 widen(__m256i h) noexcept { return _mm512_cvtph_ps(h); }
+  POSENC_AVX512_FN static __m256i narrow(__m512 v) noexcept {
+    return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+};
+
+// bfloat16 round to nearest even on the float bits: add 0x7FFF plus the kept lsb, keep the
+// top half; NaN lanes keep their top bits with the quiet bit set (math/bfloat16.hpp).
+POSENC_AVX512_FN __m256i bf16_round_integer(__m512 v) noexcept {
+  const __m512i x = _mm512_castps_si512(v);
+  const __m512i hi = _mm512_srli_epi32(x, 16);
+  const __m512i lsb = _mm512_and_si512(hi, _mm512_set1_epi32(1));
+  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  r = _mm512_mask_or_epi32(r, nan, hi, _mm512_set1_epi32(0x40));
+  return _mm512_cvtepi32_epi16(r);
+}
+
+template <bool Native>
+struct io_bf16 : io_16bit<bfloat16, io_bf16<Native>> {
+  POSENC_AVX512_FN static __m512 widen(__m256i h) noexcept {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  POSENC_AVX512_FN static __m256i narrow(__m512 v) noexcept {
+    if constexpr (Native) {
+      __m256i r = __builtin_bit_cast(__m256i, _mm512_cvtneps_pbh(v));
+      // vcvtneps2bf16 flushes subnormal inputs; redo those lanes (rare) exactly.
+      const __m512i x = _mm512_castps_si512(v);
+      const __mmask16 subnormal = _mm512_mask_testn_epi32_mask(
+          _mm512_test_epi32_mask(x, _mm512_set1_epi32(0x007FFFFF)), x,
+          _mm512_set1_epi32(0x7F800000));
+      if (subnormal != 0) [[unlikely]] {
+        r = _mm256_mask_mov_epi16(r, subnormal, bf16_round_integer(v));
+      }
+      return r;
+    } else {
+      return bf16_round_integer(v);
+    }
+  }
+};
+
+// The reference rotation of pair vectors (a, b) (half layout).
+POSENC_AVX512_FN void rotate(__m512& a, __m512& b, __m512 c, __m512 s) noexcept {
+  const __m512 bs = _mm512_mul_ps(b, s);
+  const __m512 as = _mm512_mul_ps(a, s);
+  a = _mm512_fmsub_ps(a, c, bs);
+  b = _mm512_fmadd_ps(b, c, as);
+}
+
+// The reference rotation of 8 interleaved pairs; c and s hold each angle twice.
+POSENC_AVX512_FN __m512 rotate_interleaved(__m512 x, __m512 c, __m512 s) noexcept {
+  const __m512 swapped = _mm512_permute_ps(x, 0xB1);  // (b0, a0, b1, a1, ...)
+  return _mm512_fmaddsub_ps(x, c, _mm512_mul_ps(swapped, s));
+}
+
+// Eight floats at p (lanes in m) as (p0, p0, p1, p1, ..., p7, p7).
+POSENC_AVX512_FN __m512 load_doubled(const float* p, __mmask8 m) noexcept {
+  const __m512i idx = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(m, p)));
+}
+
+inline constexpr int lanes = 16;
+inline constexpr int block_vectors = 4;  // cos/sin vectors held in registers per block
+
+// One block of the half layout: Full whole vectors of pairs, then a masked one if Tail.
+template <class Io, int Full, bool Tail>
+POSENC_AVX512_FN void half_rows(row_block<typename Io::type> blk, std::int64_t partner,
+                                const __m512 (&c)[Full + Tail], const __m512 (&s)[Full + Tail],
+                                __mmask16 m) noexcept {
+  for (std::int64_t h = 0; h < blk.rows; ++h) {
+    typename Io::type* lo = blk.data + h * blk.stride;
+    typename Io::type* hi = lo + partner;
+    for (int j = 0; j < Full; ++j) {
+      __m512 a = Io::load(lo + j * lanes), b = Io::load(hi + j * lanes);
+      rotate(a, b, c[j], s[j]);
+      Io::store(lo + j * lanes, a);
+      Io::store(hi + j * lanes, b);
+    }
+    if constexpr (Tail) {
+      __m512 a = Io::load(lo + Full * lanes, m), b = Io::load(hi + Full * lanes, m);
+      rotate(a, b, c[Full], s[Full]);
+      Io::store(lo + Full * lanes, a, m);
+      Io::store(hi + Full * lanes, b, m);
+    }
+  }
+}
+
+template <class Io, int Full, bool Tail>
+POSENC_AVX512_FN void half_block(row_block<typename Io::type> a, row_block<typename Io::type> b,
+                                 std::int64_t partner, const float* cos, const float* sin,
+                                 __mmask16 m) noexcept {
+  __m512 c[Full + Tail], s[Full + Tail];
+  for (int j = 0; j < Full; ++j) {
+    c[j] = _mm512_loadu_ps(cos + j * lanes);
+    s[j] = _mm512_loadu_ps(sin + j * lanes);
+  }
+  if constexpr (Tail) {
+    c[Full] = _mm512_maskz_loadu_ps(m, cos + Full * lanes);
+    s[Full] = _mm512_maskz_loadu_ps(m, sin + Full * lanes);
+  }
+  half_rows<Io, Full, Tail>(a, partner, c, s, m);
+  half_rows<Io, Full, Tail>(b, partner, c, s, m);
+}
+
+// One block of the interleaved layout: each vector holds 8 pairs; m masks the x lanes of the
+// tail, pm its cos/sin lanes.
+template <class Io, int Full, bool Tail>
+POSENC_AVX512_FN void interleaved_rows(row_block<typename Io::type> blk,
+                                       const __m512 (&c)[Full + Tail],
+                                       const __m512 (&s)[Full + Tail], __mmask16 m) noexcept {
+  for (std::int64_t h = 0; h < blk.rows; ++h) {
+    typename Io::type* v = blk.data + h * blk.stride;
+    for (int j = 0; j < Full; ++j) {
+      Io::store(v + j * lanes, rotate_interleaved(Io::load(v + j * lanes), c[j], s[j]));
+    }
+    if constexpr (Tail) {
+      Io::store(v + Full * lanes, rotate_interleaved(Io::load(v + Full * lanes, m), c[Full], s[Full]), m);
+    }
+  }
+}
+
+template <class Io, int Full, bool Tail>
+POSENC_AVX512_FN void interleaved_block(row_block<typename Io::type> a,
+                                        row_block<typename Io::type> b, const float* cos,
+                                        const float* sin, __mmask16 m, __mmask8 pm) noexcept {
+  constexpr int pairs = lanes / 2;
+  __m512 c[Full + Tail], s[Full + Tail];
+  for (int j = 0; j < Full; ++j) {
+    c[j] = load_doubled(cos + j * pairs, 0xFF);
+    s[j] = load_doubled(sin + j * pairs, 0xFF);
+  }
+  if constexpr (Tail) {
+    c[Full] = load_doubled(cos + Full * pairs, pm);
+    s[Full] = load_doubled(sin + Full * pairs, pm);
+  }
+  interleaved_rows<Io, Full, Tail>(a, c, s, m);
+  interleaved_rows<Io, Full, Tail>(b, c, s, m);
+}
+
+}  // namespace detail
+
+/// Half layout, storage Io::type: see the file comment for layout, aliasing and accuracy.
+template <class Io>
+POSENC_AVX512_ENTRY void rotate_half(row_block<typename Io::type> a, row_block<typename Io::type> b,
+                                     std::int64_t partner, const float* cos, const float* sin,
+                                     std::int64_t n) noexcept {
+  using namespace detail;
+  constexpr std::int64_t step = std::int64_t{lanes} * block_vectors;
+  std::int64_t k0 = 0;
+  for (; k0 + step <= n; k0 += step) {
+    half_block<Io, block_vectors, false>(offset_block(a, k0), offset_block(b, k0), partner,
+                                         cos + k0, sin + k0, 0);
+  }
+  const std::int64_t rem = n - k0;
+  const int full = static_cast<int>(rem / lanes);
+  const int tail = static_cast<int>(rem % lanes);
+  const auto m = static_cast<__mmask16>((1u << tail) - 1u);
+  a = offset_block(a, k0), b = offset_block(b, k0), cos += k0, sin += k0;
+  switch (full * 2 + (tail != 0)) {
+    case 1: return half_block<Io, 0, true>(a, b, partner, cos, sin, m);
+    case 2: return half_block<Io, 1, false>(a, b, partner, cos, sin, m);
+    case 3: return half_block<Io, 1, true>(a, b, partner, cos, sin, m);
+    case 4: return half_block<Io, 2, false>(a, b, partner, cos, sin, m);
+    case 5: return half_block<Io, 2, true>(a, b, partner, cos, sin, m);
+    case 6: return half_block<Io, 3, false>(a, b, partner, cos, sin, m);
+    case 7: return half_block<Io, 3, true>(a, b, partner, cos, sin, m);
+    default: return;
+  }
+}
+
+/// Interleaved layout, storage Io::type: see the file comment.
+template <class Io>
+POSENC_AVX512_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
+                                            row_block<typename Io::type> b, const float* cos,
+                                            const float* sin, std::int64_t n) noexcept {
+  using namespace detail;
+  constexpr std::int64_t step = std::int64_t{lanes} * block_vectors;  // x elements per block
+  const std::int64_t count = 2 * n;
+  std::int64_t k0 = 0;
+  for (; k0 + step <= count; k0 += step) {
+    interleaved_block<Io, block_vectors, false>(offset_block(a, k0), offset_block(b, k0),
+                                                cos + k0 / 2, sin + k0 / 2, 0, 0);
+  }
+  const std::int64_t rem = count - k0;
+  const int full = static_cast<int>(rem / lanes);
+  const int tail = static_cast<int>(rem % lanes);
+  const auto m = static_cast<__mmask16>((1u << tail) - 1u);
+  const auto pm = static_cast<__mmask8>((1u << (tail / 2)) - 1u);
+  a = offset_block(a, k0), b = offset_block(b, k0), cos += k0 / 2, sin += k0 / 2;
+  switch (full * 2 + (tail != 0)) {
+    case 1: return interleaved_block<Io, 0, true>(a, b, cos, sin, m, pm);
+    case 2: return interleaved_block<Io, 1, false>(a, b, cos, sin, m, pm);
+    case 3: return interleaved_block<Io, 1, true>(a, b, cos, sin, m, pm);
+    case 4: return interleaved_block<Io, 2, false>(a, b, cos, sin, m, pm);
+    case 5: return interleaved_block<Io, 2, true>(a, b, cos, sin, m, pm);
+    case 6: return interleaved_block<Io, 3, false>(a, b, cos, sin, m, pm);
+    case 7: return interleaved_block<Io, 3, true>(a, b, cos, sin, m, pm);
+    default: return;
+  }
+}
+
+}  // namespace posenc::kernels::avx512
+
+#pragma GCC diagnostic pop
+
+#undef POSENC_AVX512_FN
+#undef POSENC_AVX512_ENTRY
+
+#endif  // POSENC_ARCH_X86_64

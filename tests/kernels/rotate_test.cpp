@@ -1,0 +1,278 @@
+// Rotation kernels: every ISA this machine (or emulator) runs against the scalar reference,
+// bit for bit, over pair counts 0..2N+1 (N = pairs per register block), unaligned pointers,
+// strided and padded rows, partial rotary dims, both layouts and every storage type; and the
+// scalar reference itself against a long-double rotation within its stated bound.
+#include <posenc/kernels/dispatch.hpp>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+using posenc::bfloat16;
+using posenc::float16;
+using posenc::isa;
+namespace kernels = posenc::kernels;
+
+namespace {
+
+template <class T>
+T from_float(float v) {
+  return kernels::narrow<T>(v);
+}
+
+template <class T>
+std::uint16_t bits_of(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return 0;
+  } else {
+    return v.bits();
+  }
+}
+
+// The instruction sets to compare with scalar: every one this CPU supports.
+std::vector<isa> simd_isas() {
+  std::vector<isa> out;
+  for (isa i : {isa::avx2, isa::avx512, isa::neon}) {
+    if (posenc::isa_supported(i)) out.push_back(i);
+  }
+  return out;
+}
+
+enum class layout { half, interleaved };
+
+// A buffer of `rows` rows of `stride` elements (data plus padding), filled with values that
+// exercise cancellation, large/small magnitudes and, for bf16/f16, values whose rotation lands
+// in the subnormal range.
+template <class T>
+std::vector<T> make_rows(std::mt19937& gen, std::int64_t elems) {
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  std::uniform_int_distribution<int> kind(0, 19);
+  std::vector<T> v(static_cast<std::size_t>(elems));
+  for (auto& x : v) {
+    float f = u(gen);
+    switch (kind(gen)) {
+      case 0: f *= 1e-38f; break;   // float-subnormal results (bf16 patch path)
+      case 1: f *= 1e-6f; break;    // f16 subnormals
+      case 2: f *= 3e4f; break;     // near f16 overflow
+      case 3: f = 0.0f; break;
+      default: break;
+    }
+    x = from_float<T>(f);
+  }
+  return v;
+}
+
+struct angles {
+  std::vector<float> cos, sin;
+};
+
+angles make_angles(std::mt19937& gen, std::int64_t n, std::int64_t pad) {
+  std::uniform_real_distribution<double> u(-10.0, 10.0);
+  angles a;
+  a.cos.resize(static_cast<std::size_t>(n + pad)), a.sin.resize(static_cast<std::size_t>(n + pad));
+  for (std::int64_t k = 0; k < n + pad; ++k) {
+    const double phi = u(gen);
+    a.cos[k] = static_cast<float>(std::cos(phi) * 1.13);  // an attention factor != 1
+    a.sin[k] = static_cast<float>(std::sin(phi) * 1.13);
+  }
+  return a;
+}
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+template <class T>
+std::string first_difference(const std::vector<T>& got, const std::vector<T>& want) {
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (std::memcmp(&got[i], &want[i], sizeof(T)) != 0) {
+      return "index " + std::to_string(i) + ": got " + std::to_string(kernels::widen(got[i])) +
+             " (bits " + std::to_string(bits_of(got[i])) + "), want " +
+             std::to_string(kernels::widen(want[i])) + " (bits " +
+             std::to_string(bits_of(want[i])) + ")";
+    }
+  }
+  return "none";
+}
+
+// Runs one configuration through `table` and through scalar, on copies of the same buffers.
+// q has q_rows rows, k has k_rows (0: single tensor); each row holds the rotary part of width
+// `width` elements (2n for interleaved, 2 * partner for half) plus pass-through dims, starting
+// `offset` elements into the buffer (misalignment) with row stride = width + extra.
+template <class T>
+void check_config(const kernels::rotate_table<T>& table, layout lay, std::int64_t n,
+                  std::int64_t partner, std::int64_t q_rows, std::int64_t k_rows,
+                  std::int64_t offset, std::int64_t extra, std::int64_t cs_offset,
+                  std::mt19937& gen) {
+  const std::int64_t width = lay == layout::half ? 2 * partner : 2 * n;
+  const std::int64_t stride = width + extra;
+  const std::int64_t q_elems = offset + q_rows * stride + 3;
+  const std::int64_t k_elems = offset + k_rows * (stride + 5) + 3;
+  const std::vector<T> q0 = make_rows<T>(gen, q_elems), k0 = make_rows<T>(gen, k_elems);
+  const angles cs = make_angles(gen, n, cs_offset);
+
+  auto run = [&](const kernels::rotate_table<T>& t, std::vector<T>& q, std::vector<T>& k) {
+    kernels::row_block<T> qb{q.data() + offset, q_rows, stride};
+    kernels::row_block<T> kb{k_rows ? k.data() + offset : nullptr, k_rows, stride + 5};
+    const float* c = cs.cos.data() + cs_offset;
+    const float* s = cs.sin.data() + cs_offset;
+    if (lay == layout::half) {
+      t.half(qb, kb, partner, c, s, n);
+    } else {
+      t.interleaved(qb, kb, c, s, n);
+    }
+  };
+  std::vector<T> q = q0, k = k0, q_ref = q0, k_ref = k0;
+  run(table, q, k);
+  run(kernels::rotate_kernels<T>(isa::scalar), q_ref, k_ref);
+  INFO("layout " << (lay == layout::half ? "half" : "interleaved") << ", n " << n << ", partner "
+                 << partner << ", rows " << q_rows << "+" << k_rows << ", offset " << offset
+                 << ", extra " << extra);
+  INFO("q: " << first_difference(q, q_ref));
+  INFO("k: " << first_difference(k, k_ref));
+  REQUIRE(same_bits(q, q_ref));
+  REQUIRE(same_bits(k, k_ref));
+}
+
+template <class T>
+void check_isa(const kernels::rotate_table<T>& table) {
+  std::mt19937 gen(1234);
+  // 2N+1 with N = the largest register block (AVX-512 half: 4 vectors x 16 pairs).
+  constexpr std::int64_t max_n = 2 * 64 + 1;
+  for (std::int64_t n = 0; n <= max_n; ++n) {
+    for (layout lay : {layout::half, layout::interleaved}) {
+      // Full rotary width, and a partial call (the chunked path: partner beyond n).
+      check_config<T>(table, lay, n, n, 3, 2, 1, 3, 1, gen);
+      check_config<T>(table, lay, n, n + 7, 2, 0, 0, 0, 0, gen);
+    }
+  }
+  // Head shapes engines use, fused q and k with GQA head counts and odd strides.
+  for (std::int64_t head_dim : {64, 80, 96, 128, 256}) {
+    for (layout lay : {layout::half, layout::interleaved}) {
+      const std::int64_t n = head_dim / 2;
+      check_config<T>(table, lay, n, n, 8, 2, 3, 5, 2, gen);
+      // Partial rotary: a quarter of the head rotated (GPT-NeoX), rest passes through.
+      check_config<T>(table, lay, n / 4, n / 4, 4, 4, 1, head_dim - n / 2, 0, gen);
+    }
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("SIMD rotation kernels match the scalar reference bit for bit", "[kernels]",
+                   float, float16, bfloat16) {
+  const auto isas = simd_isas();
+  if (isas.empty()) WARN("no SIMD instruction set on this machine; only scalar runs");
+  for (isa i : isas) {
+    INFO("isa " << posenc::isa_name(i));
+    check_isa<TestType>(kernels::rotate_kernels<TestType>(i));
+  }
+}
+
+#if POSENC_ARCH_X86_64
+TEST_CASE("AVX-512 bfloat16 with integer rounding matches too", "[kernels]") {
+  // Where the CPU has AVX512_BF16 the dispatched path narrows natively; this covers the other.
+  if (!posenc::isa_supported(isa::avx512)) return;
+  using io = kernels::avx512::detail::io_bf16<false>;
+  check_isa<bfloat16>({&kernels::avx512::rotate_half<io>, &kernels::avx512::rotate_interleaved<io>});
+}
+#endif
+
+TEMPLATE_TEST_CASE("the scalar reference is within its stated bound of exact rotation",
+                   "[kernels]", float, float16, bfloat16) {
+  // |x' - exact| <= u_T |exact| + (1 + u_T) 2^-23 (|a c| + |b s|) + e_T, with u_T the storage
+  // unit roundoff (0 for float) and e_T half its smallest subnormal (results may cancel).
+  const double u_t = std::is_same_v<TestType, float>      ? 0.0
+                     : std::is_same_v<TestType, float16> ? 0x1p-11
+                                                         : 0x1p-8;
+  const double e_t = std::is_same_v<TestType, float>      ? 0x1p-150
+                     : std::is_same_v<TestType, float16> ? 0x1p-25
+                                                         : 0x1p-134;
+  std::mt19937 gen(99);
+  std::uniform_real_distribution<double> mag(-3.0, 3.0), phi(-50.0, 50.0);
+  std::bernoulli_distribution neg(0.5);
+  auto value = [&] {
+    const double v = std::pow(10.0, mag(gen));
+    return from_float<TestType>(static_cast<float>(neg(gen) ? -v : v));
+  };
+  constexpr std::int64_t n = 37;
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<TestType> x(2 * n);
+    for (auto& e : x) e = value();
+    std::vector<float> c(n), s(n);
+    for (std::int64_t k = 0; k < n; ++k) {
+      const double p = phi(gen);
+      c[k] = static_cast<float>(std::cos(p)), s[k] = static_cast<float>(std::sin(p));
+    }
+    const std::vector<TestType> x0 = x;
+    kernels::scalar::rotate_interleaved<TestType>({x.data(), 1, 2 * n}, {}, c.data(), s.data(), n);
+    for (std::int64_t k = 0; k < n; ++k) {
+      const long double a = kernels::widen(x0[2 * k]), b = kernels::widen(x0[2 * k + 1]);
+      const long double ck = c[k], sk = s[k];
+      const long double want[2] = {a * ck - b * sk, b * ck + a * sk};
+      const long double terms[2] = {std::fabs(a * ck) + std::fabs(b * sk),
+                                    std::fabs(b * ck) + std::fabs(a * sk)};
+      for (int j = 0; j < 2; ++j) {
+        const long double got = kernels::widen(x[2 * k + j]);
+        const long double bound = u_t * std::fabs(want[j]) + (1 + u_t) * 0x1p-23L * terms[j] + e_t;
+        INFO("pair " << k << " component " << j);
+        REQUIRE(std::fabs(got - want[j]) <= bound);
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("NaN and inf propagate through every ISA", "[kernels]", float, float16,
+                   bfloat16) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (isa i : {isa::scalar, isa::avx2, isa::avx512, isa::neon}) {
+    if (!posenc::isa_supported(i)) continue;
+    INFO("isa " << posenc::isa_name(i));
+    std::vector<TestType> x(40, from_float<TestType>(1.0f));
+    x[3] = from_float<TestType>(nan);
+    x[5] = from_float<TestType>(inf);
+    std::vector<float> c(20, 0.6f), s(20, 0.8f);
+    kernels::rotate_kernels<TestType>(i).half({x.data(), 1, 40}, {}, 20, c.data(), s.data(), 20);
+    CHECK(std::isnan(kernels::widen(x[3])));
+    CHECK(std::isnan(kernels::widen(x[23])));  // its partner
+    CHECK(std::isinf(kernels::widen(x[5])));
+    CHECK(kernels::widen(x[0]) == Approx(0.6 - 0.8).epsilon(0.01));
+  }
+}
+
+TEST_CASE("isa names parse and unsupported ISAs are refused", "[dispatch]") {
+  for (isa i : {isa::scalar, isa::avx2, isa::avx512, isa::neon}) {
+    auto parsed = posenc::parse_isa(posenc::isa_name(i));
+    REQUIRE(parsed);
+    CHECK(*parsed == i);
+  }
+  auto bad = posenc::parse_isa("sse9");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == posenc::errc::invalid_argument);
+  CHECK(bad.error().message().find("sse9") != std::string::npos);
+
+  CHECK(posenc::isa_supported(isa::scalar));
+  CHECK(posenc::isa_supported(posenc::best_isa()));
+#if POSENC_ARCH_X86_64
+  CHECK_FALSE(posenc::isa_supported(isa::neon));
+  const auto st = posenc::force_isa(isa::neon);
+  CHECK(st.code() == posenc::errc::unsupported);
+  CHECK(st.message().find("neon") != std::string::npos);
+#endif
+#if POSENC_ARCH_AARCH64
+  CHECK(posenc::best_isa() == isa::neon);
+  CHECK_FALSE(posenc::isa_supported(isa::avx2));
+#endif
+  const isa before = posenc::active_isa();
+  REQUIRE(posenc::force_isa(isa::scalar).ok());
+  CHECK(posenc::active_isa() == isa::scalar);
+  REQUIRE(posenc::force_isa(before).ok());
+  CHECK(posenc::active_isa() == before);
+}
