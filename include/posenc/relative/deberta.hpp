@@ -1,0 +1,295 @@
+// DeBERTa disentangled attention (He et al., arXiv 2006.03654; v3: arXiv 2111.09543).
+//
+// Query i sits at position o + i (o = q_offset), key j at j; r(i, j) = (o + i) - j. With
+// projected relative tables Kr = P W_k^T + b_k and Qr = P W_q^T + b_q and span s:
+//
+//     delta(i, j) = clamp(bucket(r) + s, 0, 2s - 1)                (row of the span window)
+//     c2p[i, j]   = q_i . Kr[delta(i, j)]
+//     p2c[i, j]   = k_j . Qr[delta(i, j)]           <- the SAME index as c2p (DeBERTa #162)
+//     A[i, j]     = (q_i . k_j + c2p + p2c) / sqrt(d_h * scale_factor)
+//
+// bucket(r) = r without log buckets; with b = position_buckets, mid = b / 2 and
+// k = max_relative_positions (make_log_bucket_position):
+//     |r| <= mid:  r                                                  (the exact region)
+//     else:        sign(r) * (mid + ceil(ln(|r| / mid) / ln((k - 1) / mid) * (mid - 1)))
+// Hugging Face lets far buckets grow; the official code first clamps r to +-(k - 1), so they
+// saturate at +-(2 mid - 1) (deberta_reference). Spans: v1 is dynamic, s = min(max(Lq, Lk), k),
+// reading rows [k - s, k + s) of a 2k-row P; v2/v3 is fixed, s = b (or k when b = 0), 2s rows.
+// scale_factor = 1 + #{c2p, p2c} (HF v2), also counting p2p in v1 and the official code.
+// Matches transformers' modeling_deberta (v1) and modeling_deberta_v2 DisentangledSelfAttention
+// (disentangled_att_bias / disentangled_attention_bias, build_relative_position,
+// make_log_bucket_position), and microsoft/DeBERTa disentangled_attention.py / da_utils.py.
+// Buckets are computed in double; HF's float32 agrees inside |r| < k (spec/encodings.md §6c).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../concepts.hpp"
+#include "../detail/relative.hpp"
+#include "../status.hpp"
+#include "../tensor.hpp"
+
+namespace posenc {
+
+/// DeBERTa generation: v1 (dynamic span, no buckets) or v2/v3 (fixed span, log buckets).
+enum class deberta_version : std::uint8_t { v1, v2 };
+
+/// Whose behaviour to follow where the references differ (spec/encodings.md P8).
+enum class deberta_reference : std::uint8_t {
+  hf,        ///< transformers: far buckets keep growing; v2 scale_factor ignores p2p
+  official,  ///< microsoft/DeBERTa: r clamped to +-(k - 1) first; p2p counts in scale_factor
+};
+
+/// Parameters of DeBERTa disentangled attention (Hugging Face names).
+struct deberta_config {
+  deberta_version version = deberta_version::v2;
+  std::int64_t max_relative_positions = 512;  ///< k (HF's -1 means max_position_embeddings)
+  std::int64_t position_buckets = 0;          ///< b; 0: no log buckets (always 0 for v1)
+  bool c2p = true;                            ///< pos_att_type has c2p
+  bool p2c = true;                            ///< pos_att_type has p2c
+  bool p2p = false;                           ///< pos_att_type has p2p (counts in scale only)
+  std::int64_t heads = 1;                     ///< num_attention_heads
+  std::int64_t head_dim = 0;                  ///< d_h
+  deberta_reference reference = deberta_reference::hf;
+};
+
+namespace detail {
+
+inline status check_deberta_positions(const deberta_config& c) noexcept {
+  const std::int64_t k = c.max_relative_positions, b = c.position_buckets;
+  if (k <= 0 || k > (std::int64_t{1} << 30)) {
+    return make_error(errc::invalid_argument,
+                      "deberta: max_relative_positions must be in [1, 2^30], got ", k);
+  }
+  if (b < 0 || b > (std::int64_t{1} << 30)) {
+    return make_error(errc::invalid_argument, "deberta: position_buckets must be in [0, 2^30], got ",
+                      b);
+  }
+  if (c.version == deberta_version::v1 && b != 0) {
+    return make_error(errc::invalid_argument,
+                      "deberta: v1 has no log buckets, got position_buckets ", b);
+  }
+  if (b > 0 && (b < 2 || k - 1 <= b / 2)) {
+    return make_error(errc::invalid_argument, "deberta: log buckets need position_buckets >= 2 and "
+                      "max_relative_positions - 1 > position_buckets / 2, got position_buckets ",
+                      b, " and max_relative_positions ", k);
+  }
+  return {};
+}
+
+}  // namespace detail
+
+/// The log bucket of relative position r (make_log_bucket_position) for b buckets and k
+/// max_relative_positions; requires b >= 2 and k - 1 > b / 2.
+inline std::int64_t deberta_log_bucket(std::int64_t r, std::int64_t b, std::int64_t k,
+                                       deberta_reference ref = deberta_reference::hf) noexcept {
+  const std::int64_t mid = b / 2;
+  if (ref == deberta_reference::official) r = std::clamp(r, -(k - 1), k - 1);
+  const std::int64_t a = r < 0 ? -r : r;
+  if (a <= mid) return r;
+  const double md = static_cast<double>(mid);
+  const double grow = std::ceil(std::log(static_cast<double>(a) / md) /
+                                std::log(static_cast<double>(k - 1) / md) * (md - 1.0));
+  const auto bucket = mid + static_cast<std::int64_t>(grow);
+  return r < 0 ? -bucket : bucket;
+}
+
+/// The relative position DeBERTa uses for a query and key position: bucket(query - key).
+inline std::int64_t deberta_relative_position(const deberta_config& cfg, std::int64_t query_pos,
+                                              std::int64_t key_pos) noexcept {
+  const std::int64_t r = query_pos - key_pos;
+  if (cfg.position_buckets <= 0) return r;
+  return deberta_log_bucket(r, cfg.position_buckets, cfg.max_relative_positions, cfg.reference);
+}
+
+/// Writes bucket((q_offset + i) - j) into out [q_len, k_len] (build_relative_position).
+[[nodiscard]] inline status deberta_relative_positions(const deberta_config& cfg,
+                                                       std::int64_t q_len, std::int64_t k_len,
+                                                       std::int64_t q_offset,
+                                                       view2<std::int64_t> out) noexcept {
+  POSENC_TRY(detail::check_deberta_positions(cfg));
+  POSENC_TRY(detail::check_lengths("deberta", q_len, k_len, q_offset));
+  POSENC_TRY(detail::check_matrix_out("deberta", out, q_len, k_len));
+  for (std::int64_t i = 0; i < q_len; ++i) {
+    std::int64_t* row = out.row(i);
+    for (std::int64_t j = 0; j < k_len; ++j) row[j] = deberta_relative_position(cfg, q_offset + i, j);
+  }
+  return {};
+}
+
+/// The attention span s: v1 min(max(q_len, k_len), k) (dynamic), v2 b or k (fixed).
+constexpr std::int64_t deberta_span(const deberta_config& cfg, std::int64_t q_len,
+                                    std::int64_t k_len) noexcept {
+  if (cfg.version == deberta_version::v1) {
+    return std::min(std::max(q_len, k_len), cfg.max_relative_positions);
+  }
+  return cfg.position_buckets > 0 ? cfg.position_buckets : cfg.max_relative_positions;
+}
+
+/// Rows of the relative embedding table P: 2k (v1) or 2s (v2).
+constexpr std::int64_t deberta_table_rows(const deberta_config& cfg) noexcept {
+  return 2 * (cfg.version == deberta_version::v1 ? cfg.max_relative_positions
+                                                 : deberta_span(cfg, 0, 0));
+}
+
+/// The factor the logits are divided by the square root of (d_h * scale_factor).
+constexpr std::int64_t deberta_scale_factor(const deberta_config& cfg) noexcept {
+  const bool count_p2p = cfg.version == deberta_version::v1 || cfg.reference == deberta_reference::official;
+  return 1 + cfg.c2p + cfg.p2c + (count_p2p && cfg.p2p);
+}
+
+/// The relative-embedding weights of one layer (torch layouts; views are read once, by make).
+struct deberta_weights {
+  view2<const float> rel_embeddings;  ///< P [deberta_table_rows, hidden], LayerNorm already applied
+  view2<const float> key_proj;        ///< [heads * head_dim, hidden]: v1 pos_proj, v2 key_proj or pos_key_proj
+  std::span<const float> key_bias;    ///< [heads * head_dim], or empty (v1 pos_proj has none)
+  view2<const float> query_proj;      ///< [heads * head_dim, hidden]: v1 pos_q_proj, v2 query_proj or pos_query_proj
+  std::span<const float> query_bias;  ///< [heads * head_dim], or empty
+};
+
+/// DeBERTa disentangled attention for one layer (models ScoreEncoder). Immutable once made.
+class deberta {
+ public:
+  using config_type = deberta_config;
+  static constexpr encoder_family family = encoder_family::score;
+
+  /// Validates cfg and the weights' shapes, and projects P to Kr and Qr (Eigen products).
+  [[nodiscard]] static result<deberta> make(const deberta_config& cfg,
+                                            const deberta_weights& w) noexcept {
+    POSENC_TRY(detail::check_deberta_positions(cfg));
+    if (cfg.heads <= 0 || cfg.head_dim <= 0) {
+      return make_error(errc::invalid_argument, "deberta: heads and head_dim must be positive, got ",
+                        cfg.heads, " and ", cfg.head_dim);
+    }
+    POSENC_TRY(validate(w.rel_embeddings, "rel_embeddings"));
+    const std::int64_t rows = deberta_table_rows(cfg);
+    if (w.rel_embeddings.rows != rows) {
+      return make_error(errc::shape_mismatch, "deberta: rel_embeddings has ", w.rel_embeddings.rows,
+                        " rows, expected ", rows);
+    }
+    auto kr = project(cfg, cfg.c2p, w.rel_embeddings, w.key_proj, w.key_bias, "key_proj");
+    if (!kr) return kr.error();
+    auto qr = project(cfg, cfg.p2c, w.rel_embeddings, w.query_proj, w.query_bias, "query_proj");
+    if (!qr) return qr.error();
+    return deberta(cfg, std::move(*kr), std::move(*qr));
+  }
+
+  const deberta_config& config() const noexcept { return cfg_; }
+  static constexpr std::string_view name() noexcept { return "deberta"; }
+  /// 1 / sqrt(head_dim * scale_factor), the factor every term is multiplied by.
+  double scale() const noexcept {
+    return 1.0 / std::sqrt(static_cast<double>(cfg_.head_dim * deberta_scale_factor(cfg_)));
+  }
+  /// The projected key table Kr [rows, heads * head_dim] (empty without c2p).
+  const row_major_matrix<float>& pos_key() const noexcept { return kr_; }
+  /// The projected query table Qr [rows, heads * head_dim] (empty without p2c).
+  const row_major_matrix<float>& pos_query() const noexcept { return qr_; }
+  /// The row of P that query position qp and key position kp read, for lengths (q_len, k_len).
+  std::int64_t table_row(std::int64_t qp, std::int64_t kp, std::int64_t q_len,
+                         std::int64_t k_len) const noexcept {
+    const std::int64_t s = deberta_span(cfg_, q_len, k_len);
+    const std::int64_t base = cfg_.version == deberta_version::v1 ? cfg_.max_relative_positions - s : 0;
+    return base + std::clamp(relative(qp - kp) + s, std::int64_t{0}, 2 * s - 1);
+  }
+
+  /// logits[h, i, j] += c2p + p2c for q [Q, H, d], k [K, H, d], logits [H, Q, K]. The v1 span
+  /// uses Lq = q_offset + Q, so splitting self-attention rows across threads gives one span.
+  [[nodiscard]] status add_scores(view3<const float> q, view3<const float> k, std::int64_t q_offset,
+                                  view3<float> logits) const noexcept {
+    POSENC_TRY(check(q, "q"));
+    POSENC_TRY(check(k, "k"));
+    POSENC_TRY(validate(logits, "logits"));
+    if (logits.n0 != cfg_.heads || logits.n1 != q.n0 || logits.n2 != k.n0) {
+      return make_error(errc::shape_mismatch, "deberta: logits is [", logits.n0, ", ", logits.n1,
+                        ", ", logits.n2, "], expected [", cfg_.heads, ", ", q.n0, ", ", k.n0, "]");
+    }
+    POSENC_TRY(detail::check_lengths("deberta", q.n0, k.n0, q_offset));
+    const std::int64_t lq = q_offset + q.n0, lk = k.n0, w = cfg_.heads * cfg_.head_dim;
+    for (std::int64_t h = 0; h < cfg_.heads; ++h) {
+      if (cfg_.c2p) {
+        const detail::table_rows t{kr_.data() + h * cfg_.head_dim, w, cfg_.head_dim};
+        for (std::int64_t i = 0; i < q.n0; ++i) {
+          const std::int64_t qp = q_offset + i;
+          detail::add_gathered_dots(
+              t, q.row(i, h), nullptr, 0, [&](std::int64_t j) { return table_row(qp, j, lq, lk); },
+              k.n0, logits.row(h, i), 1);
+        }
+      }
+      if (cfg_.p2c) {
+        const detail::table_rows t{qr_.data() + h * cfg_.head_dim, w, cfg_.head_dim};
+        for (std::int64_t j = 0; j < k.n0; ++j) {
+          detail::add_gathered_dots(
+              t, k.row(j, h), nullptr, 0,
+              [&](std::int64_t i) { return table_row(q_offset + i, j, lq, lk); }, q.n0,
+              logits.row(h, 0) + j, logits.s1);
+        }
+      }
+    }
+    return {};
+  }
+
+ private:
+  deberta(deberta_config cfg, row_major_matrix<float> kr, row_major_matrix<float> qr)
+      : cfg_(cfg), kr_(std::move(kr)), qr_(std::move(qr)) {
+    // Buckets of r in [-k, k], where the log runs; beyond, deberta_log_bucket is called.
+    if (cfg_.position_buckets > 0) {
+      const std::int64_t k = cfg_.max_relative_positions;
+      buckets_.resize(static_cast<std::size_t>(2 * k + 1));
+      for (std::int64_t r = -k; r <= k; ++r) {
+        buckets_[static_cast<std::size_t>(r + k)] =
+            deberta_log_bucket(r, cfg_.position_buckets, k, cfg_.reference);
+      }
+    }
+  }
+
+  std::int64_t relative(std::int64_t r) const noexcept {
+    if (cfg_.position_buckets <= 0) return r;
+    const std::int64_t k = cfg_.max_relative_positions;
+    if (r >= -k && r <= k) return buckets_[static_cast<std::size_t>(r + k)];
+    return deberta_log_bucket(r, cfg_.position_buckets, k, cfg_.reference);
+  }
+
+  // P W^T + b, or an empty matrix when the term is off.
+  static result<row_major_matrix<float>> project(const deberta_config& cfg, bool used,
+                                                 view2<const float> p, view2<const float> wt,
+                                                 std::span<const float> bias,
+                                                 std::string_view what) noexcept {
+    if (!used) return row_major_matrix<float>();
+    POSENC_TRY(validate(wt, what));
+    const std::int64_t out = cfg.heads * cfg.head_dim;
+    if (wt.rows != out || wt.cols != p.cols) {
+      return make_error(errc::shape_mismatch, "deberta: ", what, " is [", wt.rows, ", ", wt.cols,
+                        "], expected [heads * head_dim = ", out, ", hidden = ", p.cols, "]");
+    }
+    if (!bias.empty() && static_cast<std::int64_t>(bias.size()) != out) {
+      return make_error(errc::shape_mismatch, "deberta: ", what, " bias has ", bias.size(),
+                        " entries, expected ", out);
+    }
+    row_major_matrix<float> m = as_eigen(p) * as_eigen(wt).transpose();
+    if (!bias.empty()) {
+      m.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data(), out);
+    }
+    return m;
+  }
+
+  status check(const view3<const float>& x, std::string_view what) const noexcept {
+    POSENC_TRY(validate(x, what));
+    if (x.n1 != cfg_.heads || x.n2 != cfg_.head_dim) {
+      return make_error(errc::shape_mismatch, "deberta: ", what, " has [heads, head_dim] [", x.n1,
+                        ", ", x.n2, "], expected [", cfg_.heads, ", ", cfg_.head_dim, "]");
+    }
+    return {};
+  }
+
+  deberta_config cfg_;
+  row_major_matrix<float> kr_, qr_;
+  std::vector<std::int64_t> buckets_;
+};
+
+}  // namespace posenc
