@@ -47,8 +47,15 @@ status write_ints(const std::string& path, std::span<const std::int64_t> data,
                   std::span<const std::int64_t> shape);
 /// "(2, 3, 4)".
 std::string shape_string(std::span<const std::int64_t> shape);
+/// Fails when an output shape has a negative extent or more than 2^30 elements (4 GiB of float).
+status check_output_size(std::span<const std::int64_t> shape);
 
 // Handlers, one per (operation, encoding); routed in main.cpp.
 status rope_op(const args& a);
+status table_sinusoidal_op(const args& a);
+status table_learned_op(const args& a);
+status relpos_t5_op(const args& a);
+status bias_t5_op(const args& a);
+status bias_alibi_op(const args& a);
 
 }  // namespace posenc::cli

@@ -13,6 +13,23 @@ std::string shape_string(std::span<const std::int64_t> shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
+status check_output_size(std::span<const std::int64_t> shape) {
+  constexpr std::int64_t limit = std::int64_t{1} << 30;
+  std::int64_t n = 1;
+  for (auto d : shape) {
+    if (d < 0) {
+      return make_error(errc::invalid_argument, "output shape ", shape_string(shape),
+                        " has a negative extent");
+    }
+    if (d > 0 && n > limit / d) {
+      return make_error(errc::invalid_argument, "output shape ", shape_string(shape),
+                        " has more than 2^30 elements");
+    }
+    n *= d;
+  }
+  return {};
+}
+
 result<std::vector<std::int64_t>> read_positions(const std::string& path, std::string_view flag) {
   POSENC_TRY(require_flag(path, flag));
   auto arr = npy::load(path);

@@ -22,6 +22,11 @@ struct route {
 // Which handler serves each (operation, encoding).
 constexpr route routes[] = {
     {"rope", encoding::rope, &posenc::cli::rope_op},
+    {"table", encoding::sinusoidal, &posenc::cli::table_sinusoidal_op},
+    {"table", encoding::learned, &posenc::cli::table_learned_op},
+    {"relpos", encoding::t5, &posenc::cli::relpos_t5_op},
+    {"bias", encoding::t5, &posenc::cli::bias_t5_op},
+    {"bias", encoding::alibi, &posenc::cli::bias_alibi_op},
 };
 
 posenc::status dispatch(args& a) {

@@ -17,6 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include "../absolute/learned.hpp"
+#include "../absolute/sinusoidal.hpp"
+#include "../relative/alibi.hpp"
+#include "../relative/t5.hpp"
 #include "../rotary/rope.hpp"
 #include "../status.hpp"
 
@@ -445,6 +449,121 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
                        model_type == "roformer";
     out.layout = pairs ? rope_layout::interleaved : rope_layout::half;
   }
+  return out;
+}
+
+// ---- sinusoidal, learned, t5, alibi (issue 4) ------------------------------------------------
+
+/// A sinusoidal_config: width from d_model (else hidden_size, n_embd), `base`,
+/// `sinusoidal_layout` (interleaved | concat), `sinusoidal_spacing` (paper | tensor2tensor).
+[[nodiscard]] inline result<sinusoidal_config> sinusoidal_config_from(const json& cfg) noexcept {
+  constexpr std::string_view d_keys[] = {"d_model", "hidden_size", "n_embd", "n_embed"};
+  sinusoidal_config out;
+  auto d = require_int_any(cfg, d_keys, "sinusoidal");
+  if (!d) return d.error();
+  out.d_model = *d;
+  auto base = get_number(cfg, "base");
+  if (!base) return base.error();
+  out.base = base->value_or(out.base);
+  auto layout = get_string(cfg, "sinusoidal_layout");
+  if (!layout) return layout.error();
+  if (*layout) {
+    if (**layout == "interleaved") out.layout = sinusoidal_layout::interleaved;
+    else if (**layout == "concat") out.layout = sinusoidal_layout::concat;
+    else return make_error(errc::invalid_config, "unknown sinusoidal_layout '", **layout,
+                           "' (expected interleaved or concat)");
+  }
+  auto spacing = get_string(cfg, "sinusoidal_spacing");
+  if (!spacing) return spacing.error();
+  if (*spacing) {
+    if (**spacing == "paper") out.spacing = sinusoidal_spacing::paper;
+    else if (**spacing == "tensor2tensor") out.spacing = sinusoidal_spacing::tensor2tensor;
+    else return make_error(errc::invalid_config, "unknown sinusoidal_spacing '", **spacing,
+                           "' (expected paper or tensor2tensor)");
+  }
+  return out;
+}
+
+/// A learned_config: the checkpoint's table shape and position offset. Width from
+/// embedding_size (ELECTRA), hidden_size, d_model, n_embd; length from max_position_embeddings,
+/// n_positions, n_ctx, max_seq_len. Offset: `position_offset`, else 2 for OPT, pad_token_id + 1
+/// for RoBERTa / XLM-R / CamemBERT, else 0. Rows: max_position_embeddings for the RoBERTa
+/// family (it already counts the offset), else max_position_embeddings + offset (OPT: + 2).
+[[nodiscard]] inline result<learned_config> learned_config_from(const json& cfg) noexcept {
+  constexpr std::string_view learned_width_keys[] = {"embedding_size", "hidden_size", "d_model",
+                                                     "n_embd", "n_embed", "dim"};
+  learned_config out;
+  auto width = require_int_any(cfg, learned_width_keys, "learned");
+  if (!width) return width.error();
+  out.hidden_size = *width;
+  auto positions = require_int_any(cfg, max_positions_keys, "learned");
+  if (!positions) return positions.error();
+  auto mt = get_string(cfg, "model_type");
+  if (!mt) return mt.error();
+  const std::string model_type = mt->value_or("");
+  const bool roberta_family =
+      model_type == "roberta" || model_type == "xlm-roberta" || model_type == "camembert";
+  auto offset = get_int(cfg, "position_offset");
+  if (!offset) return offset.error();
+  if (*offset) {
+    out.position_offset = **offset;
+  } else if (model_type == "opt") {
+    out.position_offset = 2;
+  } else if (roberta_family) {
+    auto pad = get_int(cfg, "pad_token_id");
+    if (!pad) return pad.error();
+    if (!*pad) {
+      return make_error(errc::invalid_config, "learned (", model_type,
+                        "): config lacks pad_token_id, which sets the position offset");
+    }
+    out.position_offset = **pad + 1;
+  }
+  if (out.position_offset < 0 || *positions <= 0 ||
+      out.position_offset > INT64_MAX / 2 || *positions > INT64_MAX / 2) {
+    return make_error(errc::invalid_config, "learned: max positions must be positive and the "
+                      "position offset non-negative, got ", *positions, " and ", out.position_offset);
+  }
+  out.rows = roberta_family ? *positions : *positions + out.position_offset;
+  return out;
+}
+
+/// A t5_config: relative_attention_num_buckets (32), relative_attention_max_distance (128),
+/// is_decoder (false: bidirectional), heads from num_heads and its aliases.
+[[nodiscard]] inline result<t5_config> t5_config_from(const json& cfg) noexcept {
+  t5_config out;
+  auto buckets = get_int(cfg, "relative_attention_num_buckets");
+  if (!buckets) return buckets.error();
+  out.num_buckets = buckets->value_or(out.num_buckets);
+  auto distance = get_int(cfg, "relative_attention_max_distance");
+  if (!distance) return distance.error();
+  out.max_distance = distance->value_or(out.max_distance);
+  auto decoder = get_bool(cfg, "is_decoder");
+  if (!decoder) return decoder.error();
+  out.bidirectional = !decoder->value_or(false);
+  auto heads = require_int_any(cfg, heads_keys, "t5");
+  if (!heads) return heads.error();
+  out.num_heads = *heads;
+  return out;
+}
+
+/// An alibi_config: heads from n_head / n_heads / num_heads, alibi_bias_max (top level or
+/// MPT's attn_config; default 8), alibi_causal (default true).
+[[nodiscard]] inline result<alibi_config> alibi_config_from(const json& cfg) noexcept {
+  alibi_config out;
+  auto heads = require_int_any(cfg, heads_keys, "alibi");
+  if (!heads) return heads.error();
+  out.num_heads = *heads;
+  auto bias_max = get_number(cfg, "alibi_bias_max");
+  if (!bias_max) return bias_max.error();
+  auto attn = cfg.find("attn_config");
+  if (!*bias_max && attn != cfg.end() && attn->is_object()) {
+    bias_max = get_number(*attn, "alibi_bias_max");
+    if (!bias_max) return bias_max.error();
+  }
+  out.bias_max = bias_max->value_or(out.bias_max);
+  auto causal = get_bool(cfg, "alibi_causal");
+  if (!causal) return causal.error();
+  out.causal = causal->value_or(true);
   return out;
 }
 
