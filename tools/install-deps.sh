@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what posenc's build, tests and benches need on Debian 12 (as root, or via sudo).
+# Idempotent: packages already present are left as they are.
+set -eu
+packages="cmake make g++ libeigen3-dev catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  g++-aarch64-linux-gnu qemu-user"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "posenc: installing$missing"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+fi
