@@ -55,6 +55,9 @@ struct io_f32 {
   POSENC_AVX512_FN static void store(float* p, __m512 v, __mmask16 m) noexcept {
     _mm512_mask_storeu_ps(p, m, v);
   }
+  POSENC_AVX512_FN static void store2(float* pa, __m512 a, float* pb, __m512 b) noexcept {
+    store(pa, a), store(pb, b);
+  }
 };
 
 // 16-bit storage shares the integer load/store; Derived supplies widen/narrow.
@@ -72,6 +75,10 @@ struct io_16bit {
   }
   POSENC_AVX512_FN static void store(T* p, __m512 v, __mmask16 m) noexcept {
     _mm256_mask_storeu_epi16(p, m, Derived::narrow(v));
+  }
+  // Stores two vectors (the two halves of 16 pairs); Derived may narrow them together.
+  POSENC_AVX512_FN static void store2(T* pa, __m512 a, T* pb, __m512 b) noexcept {
+    store(pa, a), store(pb, b);
   }
 };
 
@@ -96,6 +103,8 @@ POSENC_AVX512_FN __m256i bf16_round_integer(__m512 v) noexcept {
 
 template <bool Native>
 struct io_bf16 : io_16bit<bfloat16, io_bf16<Native>> {
+  using base = io_16bit<bfloat16, io_bf16<Native>>;
+  using base::store;
   POSENC_AVX512_FN static __m512 widen(__m256i h) noexcept {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
@@ -114,6 +123,22 @@ struct io_bf16 : io_16bit<bfloat16, io_bf16<Native>> {
     } else {
       return bf16_round_integer(v);
     }
+  }
+  // Native: one vcvtne2ps2bf16 for both vectors and one (conservative) check for lanes with a
+  // zero exponent field (zeros and subnormals), which then take the exact per-vector path.
+  POSENC_AVX512_FN static void store2(bfloat16* pa, __m512 a, bfloat16* pb, __m512 b) noexcept {
+    if constexpr (Native) {
+      const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+      const __mmask16 tiny = _mm512_testn_epi32_mask(_mm512_castps_si512(a), exponent) |
+                             _mm512_testn_epi32_mask(_mm512_castps_si512(b), exponent);
+      if (tiny == 0) [[likely]] {
+        const __m512i both = __builtin_bit_cast(__m512i, _mm512_cvtne2ps_pbh(b, a));  // a low
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(pa), _mm512_castsi512_si256(both));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(pb), _mm512_extracti64x4_epi64(both, 1));
+        return;
+      }
+    }
+    store(pa, a), store(pb, b);
   }
 };
 
@@ -151,8 +176,7 @@ POSENC_AVX512_FN void half_rows(row_block<typename Io::type> blk, std::int64_t p
     for (int j = 0; j < Full; ++j) {
       __m512 a = Io::load(lo + j * lanes), b = Io::load(hi + j * lanes);
       rotate(a, b, c[j], s[j]);
-      Io::store(lo + j * lanes, a);
-      Io::store(hi + j * lanes, b);
+      Io::store2(lo + j * lanes, a, hi + j * lanes, b);
     }
     if constexpr (Tail) {
       __m512 a = Io::load(lo + Full * lanes, m), b = Io::load(hi + Full * lanes, m);
