@@ -102,10 +102,10 @@ TEST_CASE("shaw owns its tables when asked", "[shaw]") {
   fixture f;
   row_major_matrix<float> wk = as_eigen(matrix_view<const float>(f.wk.data(), 7, 8));
   row_major_matrix<float> wv = as_eigen(matrix_view<const float>(f.wv.data(), 7, 8));
-  auto owned = shaw::make_owned({.max_relative_position = 3, .head_dim = 8}, wk, wv);
+  auto owned = shaw::make({.max_relative_position = 3, .head_dim = 8}, wk, wv);
   REQUIRE(owned);
   const shaw copy = *owned;  // copies keep pointing at their own tables
-  owned = shaw::make_owned({.max_relative_position = 3, .head_dim = 8}, wk * 0.0f, wv * 0.0f);
+  owned = shaw::make({.max_relative_position = 3, .head_dim = 8}, wk * 0.0f, wv * 0.0f);
   const shaw borrowed = f.make();
   dense3<float> a(2, 5, 9), b(2, 5, 9);
   REQUIRE(copy.add_scores(f.q.cview(), f.k.cview(), 0, a.view()));

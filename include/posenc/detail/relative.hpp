@@ -18,23 +18,9 @@
 #include "../config.hpp"
 #include "../status.hpp"
 #include "../tensor.hpp"
+#include "toeplitz.hpp"
 
 namespace posenc::detail {
-
-// Extents of a relative-position request: lengths non-negative, positions far from overflow.
-inline status check_lengths(std::string_view who, std::int64_t q_len, std::int64_t k_len,
-                            std::int64_t q_offset) noexcept {
-  constexpr std::int64_t limit = std::int64_t{1} << 53;
-  if (q_len < 0 || k_len < 0 || q_len > limit || k_len > limit) {
-    return make_error(errc::invalid_argument, who, ": lengths must be in [0, 2^53], got q_len ",
-                      q_len, " and k_len ", k_len);
-  }
-  if (q_offset < -limit || q_offset > limit) {
-    return make_error(errc::out_of_range, who, ": query offset ", q_offset,
-                      " is outside [-2^53, 2^53]");
-  }
-  return {};
-}
 
 // Checks an [rows, cols] output view.
 template <class T>

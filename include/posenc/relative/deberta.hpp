@@ -114,12 +114,12 @@ inline std::int64_t deberta_relative_position(const deberta_config& cfg, std::in
                                                        std::int64_t q_offset,
                                                        view2<std::int64_t> out) noexcept {
   POSENC_TRY(detail::check_deberta_positions(cfg));
-  POSENC_TRY(detail::check_lengths("deberta", q_len, k_len, q_offset));
+  POSENC_TRY(detail::check_bias_extents("deberta", q_len, k_len, q_offset));
   POSENC_TRY(detail::check_matrix_out("deberta", out, q_len, k_len));
-  for (std::int64_t i = 0; i < q_len; ++i) {
-    std::int64_t* row = out.row(i);
-    for (std::int64_t j = 0; j < k_len; ++j) row[j] = deberta_relative_position(cfg, q_offset + i, j);
-  }
+  const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
+  detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t) {
+    *dst = deberta_relative_position(cfg, q_offset, d);  // query - key = o - d
+  });
   return {};
 }
 
@@ -209,7 +209,7 @@ class deberta {
       return make_error(errc::shape_mismatch, "deberta: logits is [", logits.n0, ", ", logits.n1,
                         ", ", logits.n2, "], expected [", cfg_.heads, ", ", q.n0, ", ", k.n0, "]");
     }
-    POSENC_TRY(detail::check_lengths("deberta", q.n0, k.n0, q_offset));
+    POSENC_TRY(detail::check_bias_extents("deberta", q.n0, k.n0, q_offset));
     const std::int64_t lq = q_offset + q.n0, lk = k.n0, w = cfg_.heads * cfg_.head_dim;
     for (std::int64_t h = 0; h < cfg_.heads; ++h) {
       if (cfg_.c2p) {

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "../concepts.hpp"
+#include "../detail/matrix_storage.hpp"
 #include "../detail/relative.hpp"
 #include "../status.hpp"
 #include "../tensor.hpp"
@@ -59,14 +60,12 @@ constexpr std::int64_t shaw_relative_id(std::int64_t query_pos, std::int64_t key
                                               std::int64_t k_len, std::int64_t q_offset,
                                               view2<std::int64_t> out) noexcept {
   POSENC_TRY(detail::check_shaw_config(cfg));
-  POSENC_TRY(detail::check_lengths("shaw", q_len, k_len, q_offset));
+  POSENC_TRY(detail::check_bias_extents("shaw", q_len, k_len, q_offset));
   POSENC_TRY(detail::check_matrix_out("shaw", out, q_len, k_len));
-  for (std::int64_t i = 0; i < q_len; ++i) {
-    std::int64_t* row = out.row(i);
-    for (std::int64_t j = 0; j < k_len; ++j) {
-      row[j] = shaw_relative_id(q_offset + i, j, cfg.max_relative_position);
-    }
-  }
+  const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
+  detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t) {
+    *dst = shaw_relative_id(q_offset, d, cfg.max_relative_position);  // key - query = d - o
+  });
   return {};
 }
 
@@ -79,18 +78,14 @@ class shaw {
   /// An encoder over the caller's tables W^K, W^V [2k + 1, head_dim], which must outlive it.
   [[nodiscard]] static result<shaw> make(const shaw_config& cfg, view2<const float> wk,
                                          view2<const float> wv) noexcept {
-    POSENC_TRY(detail::check_shaw_config(cfg));
-    POSENC_TRY(check_table(cfg, wk, "W^K"));
-    POSENC_TRY(check_table(cfg, wv, "W^V"));
-    return shaw(cfg, wk, wv, {}, {});
+    return make_with(cfg, detail::matrix_storage(wk), detail::matrix_storage(wv));
   }
 
   /// An encoder that owns its tables W^K, W^V [2k + 1, head_dim].
-  [[nodiscard]] static result<shaw> make_owned(const shaw_config& cfg, row_major_matrix<float> wk,
-                                               row_major_matrix<float> wv) noexcept {
-    auto made = make(cfg, to_view(wk), to_view(wv));
-    if (!made) return made.error();
-    return shaw(cfg, {}, {}, std::move(wk), std::move(wv));
+  [[nodiscard]] static result<shaw> make(const shaw_config& cfg, row_major_matrix<float> wk,
+                                         row_major_matrix<float> wv) noexcept {
+    return make_with(cfg, detail::matrix_storage(std::move(wk)),
+                     detail::matrix_storage(std::move(wv)));
   }
 
   const shaw_config& config() const noexcept { return cfg_; }
@@ -98,9 +93,9 @@ class shaw {
   /// The factor tensor2tensor applies to q . (k + a^K): 1 / sqrt(head_dim).
   double scale() const noexcept { return 1.0 / std::sqrt(static_cast<double>(cfg_.head_dim)); }
   /// W^K [2k + 1, head_dim].
-  view2<const float> key_table() const noexcept { return owned_k_.size() ? to_cview(owned_k_) : wk_; }
+  view2<const float> key_table() const noexcept { return wk_.view(); }
   /// W^V [2k + 1, head_dim].
-  view2<const float> value_table() const noexcept { return owned_v_.size() ? to_cview(owned_v_) : wv_; }
+  view2<const float> value_table() const noexcept { return wv_.view(); }
 
   /// logits[h, i, j] += q[i, h] . W^K[id(i, j)] for q [Q, H, d], logits [H, Q, K]; k gives K.
   [[nodiscard]] status add_scores(view3<const float> q, view3<const float> k, std::int64_t q_offset,
@@ -152,12 +147,15 @@ class shaw {
   }
 
  private:
-  shaw(shaw_config cfg, view2<const float> wk, view2<const float> wv, row_major_matrix<float> ok,
-       row_major_matrix<float> ov) noexcept
-      : cfg_(cfg), wk_(wk), wv_(wv), owned_k_(std::move(ok)), owned_v_(std::move(ov)) {}
+  shaw(shaw_config cfg, detail::matrix_storage wk, detail::matrix_storage wv) noexcept
+      : cfg_(cfg), wk_(std::move(wk)), wv_(std::move(wv)) {}
 
-  static view2<const float> to_cview(const row_major_matrix<float>& m) noexcept {
-    return {m.data(), m.rows(), m.cols(), m.cols()};
+  static result<shaw> make_with(const shaw_config& cfg, detail::matrix_storage wk,
+                                detail::matrix_storage wv) noexcept {
+    POSENC_TRY(detail::check_shaw_config(cfg));
+    POSENC_TRY(check_table(cfg, wk.view(), "W^K"));
+    POSENC_TRY(check_table(cfg, wv.view(), "W^V"));
+    return shaw(cfg, std::move(wk), std::move(wv));
   }
 
   static status check_table(const shaw_config& cfg, view2<const float> t,
@@ -185,12 +183,11 @@ class shaw {
       return make_error(errc::shape_mismatch, "shaw: ", yn, " is [", y.n0, ", ", y.n1, ", ",
                         y.n2, "], expected [heads = ", x.n1, ", Q = ", x.n0, ", K = ", keys, "]");
     }
-    return detail::check_lengths("shaw", x.n0, keys, q_offset);
+    return detail::check_bias_extents("shaw", x.n0, keys, q_offset);
   }
 
   shaw_config cfg_;
-  view2<const float> wk_, wv_;
-  row_major_matrix<float> owned_k_, owned_v_;
+  detail::matrix_storage wk_, wv_;
 };
 
 }  // namespace posenc

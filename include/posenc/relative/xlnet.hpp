@@ -103,7 +103,7 @@ constexpr std::int64_t xlnet_table_rows(const xlnet_config& cfg, std::int64_t q_
 [[nodiscard]] inline status xlnet_relative_table(const xlnet_config& cfg, std::int64_t q_len,
                                                  std::int64_t k_len, view2<float> out) noexcept {
   POSENC_TRY(detail::check_xlnet_table(cfg));
-  POSENC_TRY(detail::check_lengths("xlnet", q_len, k_len, 0));
+  POSENC_TRY(detail::check_bias_extents("xlnet", q_len, k_len, 0));
   const std::int64_t rows = xlnet_table_rows(cfg, q_len, k_len);
   POSENC_TRY(detail::check_matrix_out("xlnet", out, rows, cfg.d_model));
   const std::vector<double> w = xlnet_inv_freq(cfg.d_model);
@@ -182,7 +182,7 @@ class xlnet {
       return make_error(errc::shape_mismatch, "xlnet: logits is [", logits.n0, ", ", logits.n1,
                         ", ", logits.n2, "], expected [", cfg_.heads, ", ", q.n0, ", ", k.n0, "]");
     }
-    POSENC_TRY(detail::check_lengths("xlnet", q.n0, k.n0, q_offset));
+    POSENC_TRY(detail::check_bias_extents("xlnet", q.n0, k.n0, q_offset));
     if (q.n0 == 0 || k.n0 == 0) return {};
     // Clamping is monotone, so the extreme distances bound every (i, j).
     for (std::int64_t r : {q_offset - (k.n0 - 1), q_offset + q.n0 - 1}) {
