@@ -58,5 +58,8 @@ status table_learned_op(const args& a);
 status relpos_t5_op(const args& a);
 status bias_t5_op(const args& a);
 status bias_alibi_op(const args& a);
+status relpos_shaw_op(const args& a);
+status relpos_deberta_op(const args& a);
+status table_xlnet_op(const args& a);
 
 }  // namespace posenc::cli

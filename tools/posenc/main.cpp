@@ -28,6 +28,9 @@ constexpr route routes[] = {
     {"relpos", encoding::t5, &posenc::cli::relpos_t5_op},
     {"bias", encoding::t5, &posenc::cli::bias_t5_op},
     {"bias", encoding::alibi, &posenc::cli::bias_alibi_op},
+    {"relpos", encoding::shaw, &posenc::cli::relpos_shaw_op},
+    {"relpos", encoding::deberta, &posenc::cli::relpos_deberta_op},
+    {"table", encoding::xlnet, &posenc::cli::table_xlnet_op},
 };
 
 posenc::status dispatch(args& a) {

@@ -6,6 +6,7 @@
 // Every error names the key and the offending value. JSON is parsed without exceptions.
 #pragma once
 
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -20,7 +21,11 @@
 #include "../absolute/learned.hpp"
 #include "../absolute/sinusoidal.hpp"
 #include "../relative/alibi.hpp"
+#include "../relative/deberta.hpp"
+#include "../relative/shaw.hpp"
 #include "../relative/t5.hpp"
+#include "../relative/xlnet.hpp"
+#include "../rotary/fope.hpp"
 #include "../rotary/rope.hpp"
 #include "../status.hpp"
 
@@ -564,6 +569,203 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
   auto causal = get_bool(cfg, "alibi_causal");
   if (!causal) return causal.error();
   out.causal = causal->value_or(true);
+  return out;
+}
+
+// ---- shaw, deberta, xlnet (issue 4) --------------------------------------------------------
+
+namespace detail {
+// head_dim, else hidden_size / num_attention_heads; nullopt when neither is given.
+inline result<std::optional<std::int64_t>> head_dim_of(const json& cfg, std::string_view ctx) noexcept {
+  auto head_dim = get_int(cfg, "head_dim");
+  if (!head_dim || *head_dim) return head_dim;
+  auto width = get_int_any(cfg, width_keys);
+  if (!width) return width.error();
+  auto heads = get_int_any(cfg, heads_keys);
+  if (!heads) return heads.error();
+  if (!*width || !*heads) return std::optional<std::int64_t>{};
+  if (**heads <= 0 || **width % **heads != 0) {
+    return make_error(errc::invalid_config, ctx, ": hidden size ", **width,
+                      " is not divisible by the head count ", **heads);
+  }
+  return std::optional<std::int64_t>{**width / **heads};
+}
+}  // namespace detail
+
+/// A shaw_config: max_relative_position (the clip k) and head_dim (or hidden / heads).
+[[nodiscard]] inline result<shaw_config> shaw_config_from(const json& cfg) noexcept {
+  constexpr std::string_view k_keys[] = {"max_relative_position"};
+  auto k = require_int_any(cfg, k_keys, "shaw");
+  if (!k) return k.error();
+  auto d = detail::head_dim_of(cfg, "shaw");
+  if (!d) return d.error();
+  if (!*d) return make_error(errc::invalid_config, "shaw: config lacks head_dim");
+  shaw_config out{.max_relative_position = *k, .head_dim = **d};
+  POSENC_TRY(posenc::detail::check_shaw_config(out));
+  return out;
+}
+
+/// A deberta_config: model_type deberta is v1 (no buckets), anything else v2/v3;
+/// max_relative_positions < 1 means max_position_embeddings (512); position_buckets <= 0
+/// means none; pos_att_type "c2p|p2c" or a list; deberta_reference "hf" (default) or "official".
+[[nodiscard]] inline result<deberta_config> deberta_config_from(const json& cfg) noexcept {
+  deberta_config out;
+  auto mt = get_string(cfg, "model_type");
+  if (!mt) return mt.error();
+  out.version = mt->value_or("") == "deberta" ? deberta_version::v1 : deberta_version::v2;
+  auto max_pos = get_int_any(cfg, max_positions_keys);
+  if (!max_pos) return max_pos.error();
+  auto rel = get_int(cfg, "max_relative_positions");
+  if (!rel) return rel.error();
+  out.max_relative_positions = rel->value_or(-1) < 1 ? max_pos->value_or(512) : **rel;
+  if (out.version == deberta_version::v2) {
+    auto b = get_int(cfg, "position_buckets");
+    if (!b) return b.error();
+    out.position_buckets = std::max<std::int64_t>(0, b->value_or(0));
+  }
+  // pos_att_type: "c2p|p2c", ["c2p", "p2c"], or absent (no position terms).
+  std::vector<std::string> types;
+  auto it = cfg.find("pos_att_type");
+  if (it != cfg.end() && it->is_string()) {
+    const std::string t = it->get<std::string>();
+    std::size_t start = 0;
+    while (start <= t.size()) {
+      const std::size_t bar = std::min(t.find('|', start), t.size());
+      if (bar > start) types.push_back(t.substr(start, bar - start));
+      start = bar + 1;
+    }
+  } else if (it != cfg.end() && it->is_array()) {
+    for (const auto& e : *it) {
+      if (!e.is_string()) {
+        return make_error(errc::invalid_config, "config key 'pos_att_type' must hold strings, got ",
+                          e.dump());
+      }
+      types.push_back(e.get<std::string>());
+    }
+  } else if (it != cfg.end() && !it->is_null()) {
+    return make_error(errc::invalid_config,
+                      "config key 'pos_att_type' must be a string or a list, got ", it->dump());
+  }
+  out.c2p = out.p2c = out.p2p = false;
+  for (auto& t : types) {
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (t == "c2p") out.c2p = true;
+    else if (t == "p2c") out.p2c = true;
+    else if (t == "p2p") out.p2p = true;
+    else return make_error(errc::invalid_config, "unknown pos_att_type entry '", t,
+                           "' (expected c2p, p2c or p2p)");
+  }
+  auto heads = get_int_any(cfg, heads_keys);
+  if (!heads) return heads.error();
+  out.heads = heads->value_or(1);
+  auto d = detail::head_dim_of(cfg, "deberta");
+  if (!d) return d.error();
+  out.head_dim = d->value_or(0);
+  auto ref = get_string(cfg, "deberta_reference");
+  if (!ref) return ref.error();
+  if (*ref && **ref == "official") out.reference = deberta_reference::official;
+  else if (*ref && **ref != "hf") {
+    return make_error(errc::invalid_config, "unknown deberta_reference '", **ref,
+                      "' (expected hf or official)");
+  }
+  POSENC_TRY(posenc::detail::check_deberta_positions(out));
+  return out;
+}
+
+/// An xlnet_config: d_model, attn_type (bi or uni), clamp_len (-1), n_head and d_head;
+/// xlnet_clamp "symmetric" (XLNet, default) or "upper" (Transformer-XL). bi_data is unsupported.
+[[nodiscard]] inline result<xlnet_config> xlnet_config_from(const json& cfg) noexcept {
+  xlnet_config out;
+  constexpr std::string_view d_model_keys[] = {"d_model", "hidden_size"};
+  auto d_model = require_int_any(cfg, d_model_keys, "xlnet");
+  if (!d_model) return d_model.error();
+  out.d_model = *d_model;
+  auto type = get_string(cfg, "attn_type");
+  if (!type) return type.error();
+  const std::string t = type->value_or("bi");
+  if (t == "uni") out.attn_type = xlnet_attn_type::uni;
+  else if (t != "bi") {
+    return make_error(errc::invalid_config, "unknown attn_type '", t, "' (expected bi or uni)");
+  }
+  auto bi_data = get_bool(cfg, "bi_data");
+  if (!bi_data) return bi_data.error();
+  if (bi_data->value_or(false)) {
+    return make_error(errc::unsupported, "xlnet: bi_data true (two-stream pretraining batches) is "
+                      "not supported; set it to false");
+  }
+  auto clamp_len = get_int(cfg, "clamp_len");
+  if (!clamp_len) return clamp_len.error();
+  out.clamp_len = clamp_len->value_or(-1);
+  auto clamp = get_string(cfg, "xlnet_clamp");
+  if (!clamp) return clamp.error();
+  if (*clamp && **clamp == "upper") out.clamp = xlnet_clamp::upper;
+  else if (*clamp && **clamp != "symmetric") {
+    return make_error(errc::invalid_config, "unknown xlnet_clamp '", **clamp,
+                      "' (expected symmetric or upper)");
+  }
+  auto heads = get_int_any(cfg, heads_keys);
+  if (!heads) return heads.error();
+  out.heads = heads->value_or(1);
+  auto d_head = get_int(cfg, "d_head");
+  if (!d_head) return d_head.error();
+  out.head_dim = d_head->value_or(out.heads > 0 && out.d_model % out.heads == 0 ? out.d_model / out.heads : 0);
+  POSENC_TRY(posenc::detail::check_xlnet_table(out));
+  return out;
+}
+
+// ---- fope (issue 5) -------------------------------------------------------------------------
+
+/// A fope_config from the rope keys plus the FoPE code's names (spec/cli.md, encoding `fope`):
+/// max_sequence_length (the floor 2 pi / L; absent or 0: no floor), rope_floor_freq_ratio (1),
+/// fourier_dim (0), fourier_ignore_zero (true), fourier_separate_head (true; heads from
+/// num_attention_heads and aliases), and posenc's `fope_padding`: "one" (the code's pad value,
+/// the default) or "identity". FoPE is defined for full-width half-layout rotation with the
+/// default frequencies, so other rope_scaling types, partial rotary and interleaved are errors.
+[[nodiscard]] inline result<fope_config> fope_config_from(const json& cfg) noexcept {
+  auto r = rope_config_from(cfg);
+  if (!r) return r.error();
+  if (r->scaling.index() != 0) {
+    return make_error(errc::unsupported, "fope: rope_scaling type '", rope_type_name(r->scaling),
+                      "' is not defined for FoPE (only default)");
+  }
+  if (r->layout != rope_layout::half) {
+    return make_error(errc::unsupported, "fope: rope_layout 'interleaved' is not defined for FoPE (half only)");
+  }
+  if (r->rotary_dim != 0 || r->partial_rotary_factor != 1.0) {
+    return make_error(errc::unsupported, "fope: partial rotary (rotary_dim / partial_rotary_factor) is not "
+                      "defined for FoPE");
+  }
+  fope_config out;
+  out.head_dim = r->head_dim;
+  out.theta = r->theta;
+  auto l = get_int(cfg, "max_sequence_length");
+  if (!l) return l.error();
+  out.max_sequence_length = l->value_or(0);
+  auto ratio = get_number(cfg, "rope_floor_freq_ratio");
+  if (!ratio) return ratio.error();
+  out.floor_freq_ratio = ratio->value_or(1.0);
+  auto fd = get_int(cfg, "fourier_dim");
+  if (!fd) return fd.error();
+  out.fourier_dim = fd->value_or(0);
+  auto iz = get_bool(cfg, "fourier_ignore_zero");
+  if (!iz) return iz.error();
+  out.ignore_zero = iz->value_or(true);
+  auto sep = get_bool(cfg, "fourier_separate_head");
+  if (!sep) return sep.error();
+  out.separate_heads = sep->value_or(true);
+  auto heads = get_int_any(cfg, heads_keys);
+  if (!heads) return heads.error();
+  out.heads = heads->value_or(1);
+  auto pad = get_string(cfg, "fope_padding");
+  if (!pad) return pad.error();
+  const std::string p = pad->value_or("one");
+  if (p == "one") {
+    out.padding = fope_padding::reference_one;
+  } else if (p == "identity") {
+    out.padding = fope_padding::identity;
+  } else {
+    return make_error(errc::invalid_config, "unknown fope_padding '", p, "' (expected one or identity)");
+  }
   return out;
 }
 
