@@ -5,7 +5,6 @@
 //   - same shape; dtype <f4 for float results, <i8 for integer results;
 //   - floats |got - expected| <= atol + rtol * |expected|, integers exactly.
 // Usage: posenc_conformance --posenc PATH --case DIR
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -19,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "../support/run_process.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -26,22 +27,6 @@ namespace {
 int fail(const std::string& name, const std::string& why) {
   std::printf("FAIL %s  %s\n", name.c_str(), why.c_str());
   return 1;
-}
-
-// Runs argv, stderr captured into err_path; returns the exit status (or -1).
-int run(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& err_path) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (chdir(cwd.c_str()) != 0 || !std::freopen(err_path.c_str(), "w", stderr)) _exit(127);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace
@@ -81,9 +66,7 @@ int main(int argc, char** argv) {
   cmd.push_back("--out");
   cmd.push_back(out.string());
 
-  const int rc = run(cmd, tmp, tmp / "stderr.txt");
-  std::ifstream err_in(tmp / "stderr.txt");
-  std::string err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+  const auto [rc, err] = posenc::test::run_process(cmd, tmp);
   auto got = posenc::npy::load(out.string());
   fs::remove_all(tmp);
   if (rc != 0) return fail(name, "exit status " + std::to_string(rc) + ": " + err);
