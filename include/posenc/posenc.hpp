@@ -18,3 +18,7 @@
 #include "absolute/learned.hpp"
 #include "relative/t5.hpp"
 #include "relative/alibi.hpp"
+#include "relative/shaw.hpp"
+#include "relative/xlnet.hpp"
+#include "relative/deberta.hpp"
+#include "attention.hpp"
