@@ -1,0 +1,85 @@
+// Shaw relative attention: the a^K logits term (add_scores) and the clipped ids, against
+// memcpy/memset of the same output bytes (docs/performance.md).
+//
+// BERT-base shape: 12 heads, head_dim 64, k = 16 (2k + 1 = 33 table rows), Q = K = 512.
+// add_scores reads and writes logits [12, Q, K]: bytes = 2 x logits bytes, the same bytes the
+// memcpy baseline moves. Each logit also costs one gathered product (33 x 64 per query row).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+#include <posenc/relative/shaw.hpp>
+#include <random>
+#include <vector>
+
+namespace {
+
+constexpr std::int64_t heads = 12, head_dim = 64, kmax = 16;
+
+std::vector<float> random_floats(std::int64_t n) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  std::mt19937 gen(1);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (auto& x : v) x = u(gen);
+  return v;
+}
+
+void shaw_add_scores(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto w = random_floats((2 * kmax + 1) * head_dim);
+  const auto enc = *posenc::shaw::make({kmax, head_dim},
+                                       posenc::matrix_view(w.data(), 2 * kmax + 1, head_dim),
+                                       posenc::matrix_view(w.data(), 2 * kmax + 1, head_dim));
+  const auto q = random_floats(n * heads * head_dim), k = random_floats(n * heads * head_dim);
+  std::vector<float> logits(static_cast<std::size_t>(heads * n * n));
+  for (auto _ : state) {
+    auto st = enc.add_scores(posenc::heads_view(q.data(), n, heads, head_dim),
+                             posenc::heads_view(k.data(), n, heads, head_dim), 0,
+                             posenc::tensor_view(logits.data(), heads, n, n));
+    benchmark::DoNotOptimize(st);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * heads * n * n);
+  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+}
+
+void memcpy_logits(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  std::vector<float> a(static_cast<std::size_t>(heads * n * n), 1.0f), b(a.size());
+  for (auto _ : state) {
+    std::memcpy(b.data(), a.data(), a.size() * sizeof(float));
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * heads * n * n);
+  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+}
+
+void shaw_ids(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(n * n));
+  for (auto _ : state) {
+    auto st = posenc::shaw_relative_ids({kmax, head_dim}, n, n, 0, posenc::matrix_view(ids.data(), n, n));
+    benchmark::DoNotOptimize(st);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n * n);
+  state.SetBytesProcessed(state.iterations() * n * n * std::int64_t{sizeof(std::int64_t)});
+}
+
+void memset_ids(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(n * n));
+  for (auto _ : state) {
+    std::memset(ids.data(), 1, ids.size() * sizeof(std::int64_t));
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n * n);
+  state.SetBytesProcessed(state.iterations() * n * n * std::int64_t{sizeof(std::int64_t)});
+}
+
+}  // namespace
+
+BENCHMARK(shaw_add_scores)->Arg(128)->Arg(512)->Unit(benchmark::kMicrosecond);
+BENCHMARK(memcpy_logits)->Arg(128)->Arg(512)->Unit(benchmark::kMicrosecond);
+BENCHMARK(shaw_ids)->Arg(512)->Arg(2048)->Unit(benchmark::kMicrosecond);
+BENCHMARK(memset_ids)->Arg(512)->Arg(2048)->Unit(benchmark::kMicrosecond);
