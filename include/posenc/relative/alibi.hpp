@@ -41,10 +41,10 @@ struct alibi_config {
 
 /// The ALiBi slope of head h of n (h < n), in double: see the formula above.
 inline double alibi_slope(std::int64_t h, std::int64_t n, double bias_max) noexcept {
-  const auto c = static_cast<std::int64_t>(std::bit_floor(static_cast<std::uint64_t>(n)));
-  const double exponent = h < c ? bias_max * static_cast<double>(h + 1)
-                                : bias_max / 2.0 * static_cast<double>(2 * (h - c) + 1);
-  return std::exp2(-exponent / static_cast<double>(c));
+  const auto c = static_cast<double>(std::bit_floor(static_cast<std::uint64_t>(n)));
+  const auto hd = static_cast<double>(h);
+  const double exponent = hd < c ? bias_max * (hd + 1.0) : bias_max / 2.0 * (2.0 * (hd - c) + 1.0);
+  return std::exp2(-exponent / c);
 }
 
 /// An ALiBi encoder (models BiasEncoder). Immutable once made: const calls are thread-safe.
