@@ -13,6 +13,7 @@
 #include "kernels/dispatch.hpp"
 #include "rotary/frequencies.hpp"
 #include "rotary/rope.hpp"
+#include "rotary/fope.hpp"
 #include "rotary/linear_attention.hpp"
 #include "absolute/sinusoidal.hpp"
 #include "absolute/learned.hpp"

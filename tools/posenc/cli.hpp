@@ -52,6 +52,7 @@ status check_output_size(std::span<const std::int64_t> shape);
 
 // Handlers, one per (operation, encoding); routed in main.cpp.
 status rope_op(const args& a);
+status fope_op(const args& a);
 status linear_attention_op(const args& a);
 status table_sinusoidal_op(const args& a);
 status table_learned_op(const args& a);

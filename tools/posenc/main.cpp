@@ -22,6 +22,7 @@ struct route {
 // Which handler serves each (operation, encoding).
 constexpr route routes[] = {
     {"rope", encoding::rope, &posenc::cli::rope_op},
+    {"rope", encoding::fope, &posenc::cli::fope_op},
     {"linear-attention", encoding::rope, &posenc::cli::linear_attention_op},
     {"table", encoding::sinusoidal, &posenc::cli::table_sinusoidal_op},
     {"table", encoding::learned, &posenc::cli::table_learned_op},
