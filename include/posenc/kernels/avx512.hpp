@@ -7,9 +7,9 @@
 //   half        a' = fmsub(a, c, b*s) = fma(a, c, -(b*s)),  b' = fmadd(b, c, a*s)
 //   interleaved x' = fmaddsub(x, c2, swap(x)*s2): even lanes x*c - (b*s), odd x*c + (a*s)
 // float16 uses vcvtph2ps / vcvtps2ph (round to nearest even, like the scalar conversion).
-// bfloat16 widens by a shift; it narrows with AVX512_BF16's vcvtneps2bf16 where the CPU has it
-// (that instruction flushes subnormal results to +-0, so those rare lanes are redone with the
-// integer rounding), else with integer round-to-nearest-even.
+// bfloat16 widens by a shift; it narrows with AVX512_BF16's vcvtneps2bf16 / vcvtne2ps2bf16
+// where the CPU has it (those flush subnormal inputs to +-0, so result lanes with a zero
+// exponent are redone with the integer rounding), else with integer round-to-nearest-even.
 //
 // Shape of the loop: up to four vectors of cos/sin (64 pairs) are loaded once into registers
 // and applied to every row of both blocks (q and k of a token), so a fused q,k call loads each
@@ -108,31 +108,24 @@ struct io_bf16 : io_16bit<bfloat16, io_bf16<Native>> {
   POSENC_AVX512_FN static __m512 widen(__m256i h) noexcept {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
+  // Native: vcvtneps2bf16 rounds to nearest even but flushes subnormal inputs to +-0. A normal
+  // float never rounds to a bf16 with a zero exponent field, so result lanes with one (zeros
+  // and flushed subnormals; rare) are redone with the exact integer rounding.
   POSENC_AVX512_FN static __m256i narrow(__m512 v) noexcept {
     if constexpr (Native) {
       __m256i r = __builtin_bit_cast(__m256i, _mm512_cvtneps_pbh(v));
-      // vcvtneps2bf16 flushes subnormal inputs; redo those lanes (rare) exactly.
-      const __m512i x = _mm512_castps_si512(v);
-      const __mmask16 subnormal = _mm512_mask_testn_epi32_mask(
-          _mm512_test_epi32_mask(x, _mm512_set1_epi32(0x007FFFFF)), x,
-          _mm512_set1_epi32(0x7F800000));
-      if (subnormal != 0) [[unlikely]] {
-        r = _mm256_mask_mov_epi16(r, subnormal, bf16_round_integer(v));
-      }
+      const __mmask16 tiny = _mm256_testn_epi16_mask(r, _mm256_set1_epi16(0x7F80));
+      if (tiny != 0) [[unlikely]] r = _mm256_mask_mov_epi16(r, tiny, bf16_round_integer(v));
       return r;
     } else {
       return bf16_round_integer(v);
     }
   }
-  // Native: one vcvtne2ps2bf16 for both vectors and one (conservative) check for lanes with a
-  // zero exponent field (zeros and subnormals), which then take the exact per-vector path.
+  // Native: one vcvtne2ps2bf16 for both vectors, and one check of the 32 results as above.
   POSENC_AVX512_FN static void store2(bfloat16* pa, __m512 a, bfloat16* pb, __m512 b) noexcept {
     if constexpr (Native) {
-      const __m512i exponent = _mm512_set1_epi32(0x7F800000);
-      const __mmask16 tiny = _mm512_testn_epi32_mask(_mm512_castps_si512(a), exponent) |
-                             _mm512_testn_epi32_mask(_mm512_castps_si512(b), exponent);
-      if (tiny == 0) [[likely]] {
-        const __m512i both = __builtin_bit_cast(__m512i, _mm512_cvtne2ps_pbh(b, a));  // a low
+      const __m512i both = __builtin_bit_cast(__m512i, _mm512_cvtne2ps_pbh(b, a));  // a low
+      if (_mm512_testn_epi16_mask(both, _mm512_set1_epi16(0x7F80)) == 0) [[likely]] {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(pa), _mm512_castsi512_si256(both));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(pb), _mm512_extracti64x4_epi64(both, 1));
         return;
