@@ -1,0 +1,49 @@
+// Sinusoidal table fill, [tokens, d] float, against memset of the same bytes
+// (docs/encodings/sinusoidal.md). Every value is an exact-phase double sin/cos rounded once, so
+// this is compute-bound: engines fill the table once at load and then copy rows (bench_learned
+// measures that lookup). Bytes processed = output bytes for both.
+// Run: build/bench/bench_sinusoidal --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <posenc/absolute/sinusoidal.hpp>
+#include <vector>
+
+namespace {
+
+constexpr std::int64_t d_model = 512;
+
+void sinusoidal_encode(benchmark::State& state, posenc::sinusoidal_layout layout) {
+  const std::int64_t tokens = state.range(0);
+  const auto e = *posenc::sinusoidal::make({.d_model = d_model, .layout = layout});
+  std::vector<std::int64_t> p(static_cast<std::size_t>(tokens));
+  std::iota(p.begin(), p.end(), std::int64_t{0});
+  std::vector<float> out(static_cast<std::size_t>(tokens * d_model));
+  for (auto _ : state) {
+    auto st = e.encode(p, posenc::matrix_view(out.data(), tokens, d_model));
+    benchmark::DoNotOptimize(st);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+}
+
+// Baseline: writing the same bytes as sinusoidal_encode.
+void memset_same_bytes(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0);
+  std::vector<float> out(static_cast<std::size_t>(tokens * d_model));
+  for (auto _ : state) {
+    std::memset(out.data(), 1, out.size() * sizeof(float));
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(sinusoidal_encode, interleaved, posenc::sinusoidal_layout::interleaved)->Arg(512);
+BENCHMARK_CAPTURE(sinusoidal_encode, concat, posenc::sinusoidal_layout::concat)->Arg(512);
+BENCHMARK(memset_same_bytes)->Arg(512);
