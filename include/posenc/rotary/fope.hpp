@@ -203,13 +203,16 @@ class fope {
                         max_table_floats / (heads * cfg.head_dim), "], got ", cfg.max_positions);
     }
     fope f(cfg, std::move(*b), std::move(coef));
-    f.table_.resize(static_cast<std::size_t>(cfg.max_positions * heads * cfg.head_dim));
+    std::vector<float> table(static_cast<std::size_t>(cfg.max_positions * heads * cfg.head_dim));
+    f.cfg_.max_positions = 0;  // series() computes until the table is complete
     for (std::int64_t p = 0; p < cfg.max_positions; ++p) {
       for (std::int64_t h = 0; h < heads; ++h) {
-        float* row = f.table_.data() + (p * heads + h) * cfg.head_dim;
-        f.compute_series(p, h, row, row + cfg.head_dim / 2);
+        float* row = table.data() + (p * heads + h) * cfg.head_dim;
+        f.series(p, h, row, row + cfg.head_dim / 2);
       }
     }
+    f.table_ = std::move(table);
+    f.cfg_.max_positions = cfg.max_positions;
     return f;
   }
 
@@ -232,7 +235,9 @@ class fope {
       std::copy_n(row, cfg_.head_dim / 2, fc);
       std::copy_n(row + cfg_.head_dim / 2, cfg_.head_dim / 2, fs);
     } else {
-      compute_series(p, h, fc, fs);
+      float c[max_inputs], s[max_inputs];
+      math::fill_cos_sin(p, basis_.frequencies, 1.0, c, s);
+      series_from(c, s, h, fc, fs);
     }
   }
 
@@ -271,11 +276,10 @@ class fope {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
   }
 
-  // FC_h(p), FS_h(p): exact sin/cos of Omega p, times the coefficient matrices, then padding.
-  void compute_series(std::int64_t p, std::int64_t h, float* fc, float* fs) const noexcept {
+  // FC_h, FS_h from c = cos(Omega p), s = sin(Omega p) (exact, math/angles.hpp): the
+  // coefficient products, then the padding.
+  void series_from(const float* c, const float* s, std::int64_t h, float* fc, float* fs) const noexcept {
     const std::int64_t m = inputs(), n = outputs(), half = cfg_.head_dim / 2;
-    float c[max_inputs], s[max_inputs];
-    math::fill_cos_sin(p, basis_.frequencies, 1.0, c, s);
     using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     if (n > 0) {
       const std::int64_t off = h * m * n;
@@ -317,10 +321,19 @@ class fope {
     const auto kt = kernels::rotate_kernels<float>();
     const std::int64_t half = cfg_.head_dim / 2;
     float fc[max_head_dim / 2], fs[max_head_dim / 2];
+    float c[max_inputs], s[max_inputs];
     for (std::size_t i = 0; i < positions.size(); ++i) {
       const auto t = static_cast<std::int64_t>(i);
+      const std::int64_t p = positions[i];
+      const bool cached = p >= 0 && p < cfg_.max_positions;
+      // The M sines and cosines once per token, shared by every head's series.
+      if (!cached) math::fill_cos_sin(p, basis_.frequencies, 1.0, c, s);
       for (std::int64_t h = 0; h < coef_.heads; ++h) {
-        series(positions[i], h, fc, fs);
+        if (cached) {
+          series(p, h, fc, fs);
+        } else {
+          series_from(c, s, h, fc, fs);
+        }
         const bool shared = coef_.heads == 1;
         const kernels::row_block<float> a{q.n1 > 0 ? q.row(t, h) : nullptr, shared ? q.n1 : 1, q.s1};
         const kernels::row_block<float> b{k.n1 > 0 && k.data ? k.row(t, h) : nullptr,
