@@ -50,6 +50,9 @@ std::string shape_string(std::span<const std::int64_t> shape);
 /// Fails when an output shape has a negative extent or more than 2^30 elements (4 GiB of float).
 status check_output_size(std::span<const std::int64_t> shape);
 
+/// posenc tour: a guided run over real model configs (the README's first command).
+status tour(const args& a);
+
 // Handlers, one per (operation, encoding); routed in main.cpp.
 status rope_op(const args& a);
 status fope_op(const args& a);

@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
   linear->add_flag("--causal", a.causal, "token n attends to tokens m <= n only");
   linear->add_option("--out", a.out, "O.npy to write (float32)")->required();
 
+  app.add_subcommand("tour", "a guided run of the library over real model configs");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -120,7 +122,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const auto* sub : app.get_subcommands()) a.op = sub->get_name();
-  const posenc::status st = dispatch(a);
+  const posenc::status st = a.op == "tour" ? posenc::cli::tour(a) : dispatch(a);
   if (!st.ok()) {
     std::fprintf(stderr, "posenc %s: %s\n", a.op.c_str(), st.message().c_str());
     return 2;
