@@ -6,7 +6,7 @@
 #include <posenc/relative/t5.hpp>
 #include <posenc/rotary/rope.hpp>
 
-#include "../support/attention_reference.hpp"
+#include "support/attention_reference.hpp"
 
 using namespace posenc;
 using posenc::test::dense3;
