@@ -30,9 +30,11 @@
 
 // The intrinsics' "undefined" upper halves trip GCC's -Wmaybe-uninitialized, and vector
 // arguments of target functions trip -Wpsabi; both are benign here.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace posenc::kernels::avx2 {
 namespace detail {
@@ -258,7 +260,9 @@ POSENC_AVX2_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
 
 }  // namespace posenc::kernels::avx2
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #undef POSENC_AVX2_FN
 #undef POSENC_AVX2_ENTRY

@@ -36,9 +36,11 @@
 
 // The intrinsics' "undefined" upper halves trip GCC's -Wmaybe-uninitialized, and vector
 // arguments of target functions trip -Wpsabi; both are benign here.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace posenc::kernels::avx512 {
 namespace detail {
@@ -296,7 +298,9 @@ POSENC_AVX512_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
 
 }  // namespace posenc::kernels::avx512
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #undef POSENC_AVX512_FN
 #undef POSENC_AVX512_ENTRY
