@@ -5,9 +5,10 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
 #include <posenc/relative/alibi.hpp>
 #include <vector>
+
+#include "baselines.hpp"
 
 namespace {
 
@@ -29,13 +30,7 @@ void alibi_bias(benchmark::State& state, bool causal) {
 // Baseline: writing the same bytes as alibi_bias.
 void memset_same_bytes(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  std::vector<float> out(static_cast<std::size_t>(heads * n * n));
-  for (auto _ : state) {
-    std::memset(out.data(), 1, out.size() * sizeof(float));
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+  posenc::bench::memset_baseline(state, heads * n * n * std::int64_t{sizeof(float)});
 }
 
 }  // namespace

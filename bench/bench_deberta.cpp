@@ -7,29 +7,23 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
 #include <posenc/relative/deberta.hpp>
-#include <random>
 #include <vector>
 
+#include "baselines.hpp"
+
 namespace {
+
+using posenc::bench::random_floats;
 
 constexpr std::int64_t heads = 12, head_dim = 64, hidden = heads * head_dim;
 const posenc::deberta_config cfg{.max_relative_positions = 512, .position_buckets = 256,
                                  .heads = heads, .head_dim = head_dim};
 
-std::vector<float> random_floats(std::int64_t n) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  std::mt19937 gen(1);
-  std::uniform_real_distribution<float> u(-0.1f, 0.1f);
-  for (auto& x : v) x = u(gen);
-  return v;
-}
-
 const posenc::deberta& encoder() {
-  static const auto p = random_floats(posenc::deberta_table_rows(cfg) * hidden);
-  static const auto w = random_floats(hidden * hidden);
-  static const auto b = random_floats(hidden);
+  static const auto p = random_floats(posenc::deberta_table_rows(cfg) * hidden, 0.1f);
+  static const auto w = random_floats(hidden * hidden, 0.1f);
+  static const auto b = random_floats(hidden, 0.1f);
   static const posenc::deberta enc = *posenc::deberta::make(
       cfg, {posenc::matrix_view(p.data(), posenc::deberta_table_rows(cfg), hidden),
             posenc::matrix_view(w.data(), hidden, hidden), b,
@@ -40,7 +34,7 @@ const posenc::deberta& encoder() {
 void deberta_add_scores(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   const auto& enc = encoder();
-  const auto q = random_floats(n * hidden), k = random_floats(n * hidden);
+  const auto q = random_floats(n * hidden, 0.1f), k = random_floats(n * hidden, 0.1f);
   std::vector<float> logits(static_cast<std::size_t>(heads * n * n));
   for (auto _ : state) {
     auto st = enc.add_scores(posenc::heads_view(q.data(), n, heads, head_dim),
@@ -55,13 +49,7 @@ void deberta_add_scores(benchmark::State& state) {
 
 void memcpy_logits(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  std::vector<float> a(static_cast<std::size_t>(heads * n * n), 1.0f), b(a.size());
-  for (auto _ : state) {
-    std::memcpy(b.data(), a.data(), a.size() * sizeof(float));
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * heads * n * n);
-  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+  posenc::bench::memcpy_baseline(state, heads * n * n * std::int64_t{sizeof(float)}, heads * n * n);
 }
 
 void deberta_relative_positions(benchmark::State& state) {
@@ -78,13 +66,7 @@ void deberta_relative_positions(benchmark::State& state) {
 
 void memset_positions(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  std::vector<std::int64_t> r(static_cast<std::size_t>(n * n));
-  for (auto _ : state) {
-    std::memset(r.data(), 1, r.size() * sizeof(std::int64_t));
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * n * n);
-  state.SetBytesProcessed(state.iterations() * n * n * std::int64_t{sizeof(std::int64_t)});
+  posenc::bench::memset_baseline(state, n * n * std::int64_t{sizeof(std::int64_t)}, n * n);
 }
 
 }  // namespace

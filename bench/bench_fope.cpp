@@ -5,12 +5,11 @@
 // bytes (read + write of x) as the memory-speed baseline.
 #include <benchmark/benchmark.h>
 
-#include <cstring>
-#include <numeric>
 #include <posenc/rotary/fope.hpp>
 #include <posenc/rotary/rope.hpp>
-#include <random>
 #include <vector>
+
+#include "baselines.hpp"
 
 namespace {
 
@@ -19,13 +18,9 @@ constexpr std::int64_t heads = 32, head_dim = 128;
 struct buffers {
   std::vector<float> x;
   std::vector<std::int64_t> pos;
-  explicit buffers(std::int64_t tokens) : x(static_cast<std::size_t>(tokens * heads * head_dim)) {
-    std::mt19937 gen(1);
-    std::uniform_real_distribution<float> u(-1, 1);
-    for (auto& e : x) e = u(gen);
-    pos.resize(static_cast<std::size_t>(tokens));
-    std::iota(pos.begin(), pos.end(), 1000);
-  }
+  explicit buffers(std::int64_t tokens)
+      : x(posenc::bench::random_floats(tokens * heads * head_dim)),
+        pos(posenc::bench::iota_positions(tokens, 1000)) {}
 };
 
 void report(benchmark::State& state, std::int64_t tokens) {
@@ -73,14 +68,7 @@ void BM_rope_table(benchmark::State& state) { run(state, rope_encoder(true)); }
 
 void BM_memcpy(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
-  buffers b(tokens);
-  std::vector<float> dst(b.x.size());
-  for (auto _ : state) {
-    std::memcpy(dst.data(), b.x.data(), b.x.size() * 4);
-    benchmark::DoNotOptimize(dst.data());
-    benchmark::ClobberMemory();
-  }
-  report(state, tokens);
+  posenc::bench::memcpy_baseline(state, tokens * heads * head_dim * 4, tokens);
 }
 
 }  // namespace

@@ -6,10 +6,10 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
-#include <numeric>
 #include <posenc/absolute/learned.hpp>
 #include <vector>
+
+#include "baselines.hpp"
 
 namespace {
 
@@ -23,15 +23,9 @@ const posenc::learned& encoder() {
   return e;
 }
 
-std::vector<std::int64_t> positions(std::int64_t tokens) {
-  std::vector<std::int64_t> p(static_cast<std::size_t>(tokens));
-  std::iota(p.begin(), p.end(), std::int64_t{0});
-  return p;
-}
-
 void learned_encode(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
-  const auto p = positions(tokens);
+  const auto p = posenc::bench::iota_positions(tokens);
   std::vector<float> out(static_cast<std::size_t>(tokens * width));
   for (auto _ : state) {
     auto st = encoder().encode(p, posenc::matrix_view(out.data(), tokens, width));
@@ -43,7 +37,7 @@ void learned_encode(benchmark::State& state) {
 
 void learned_add_to(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
-  const auto p = positions(tokens);
+  const auto p = posenc::bench::iota_positions(tokens);
   std::vector<float> x(static_cast<std::size_t>(tokens * width), 1.0f);
   for (auto _ : state) {
     auto st = encoder().add_to(posenc::matrix_view(x.data(), tokens, width), p);
@@ -55,15 +49,7 @@ void learned_add_to(benchmark::State& state) {
 
 // Baseline: copying the same rows (read + write).
 void memcpy_same_bytes(benchmark::State& state) {
-  const std::int64_t tokens = state.range(0);
-  const posenc::view2<const float> w = encoder().table();
-  std::vector<float> out(static_cast<std::size_t>(tokens * width));
-  for (auto _ : state) {
-    std::memcpy(out.data(), w.row(offset), out.size() * sizeof(float));
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * 2 * static_cast<std::int64_t>(out.size() * sizeof(float)));
+  posenc::bench::memcpy_baseline(state, state.range(0) * width * std::int64_t{sizeof(float)});
 }
 
 }  // namespace

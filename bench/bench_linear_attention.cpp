@@ -56,35 +56,20 @@ void per_token(benchmark::State& state, std::int64_t tokens, double bytes) {
                                               benchmark::Counter::kInvert);
 }
 
-void BM_linear_attention_causal(benchmark::State& state) {
+void BM_linear_attention(benchmark::State& state, bool causal) {
   inputs in(state.range(0));
   auto st = encoder().make_state(heads, dv);
   for (auto _ : state) {
     auto s = encoder().attend(posenc::heads_view<const float>(in.q.data(), in.tokens, heads, d),
                               posenc::heads_view<const float>(in.k.data(), in.tokens, heads, d),
                               posenc::heads_view<const float>(in.v.data(), in.tokens, heads, dv), in.pos,
-                              posenc::heads_view(in.out.data(), in.tokens, heads, dv), true, *st);
+                              posenc::heads_view(in.out.data(), in.tokens, heads, dv), causal, *st);
     benchmark::DoNotOptimize(s);
     benchmark::DoNotOptimize(in.out.data());
   }
   per_token(state, in.tokens, in.bytes());
 }
 
-void BM_linear_attention_noncausal(benchmark::State& state) {
-  inputs in(state.range(0));
-  auto st = encoder().make_state(heads, dv);
-  for (auto _ : state) {
-    auto s = encoder().attend(posenc::heads_view<const float>(in.q.data(), in.tokens, heads, d),
-                              posenc::heads_view<const float>(in.k.data(), in.tokens, heads, d),
-                              posenc::heads_view<const float>(in.v.data(), in.tokens, heads, dv), in.pos,
-                              posenc::heads_view(in.out.data(), in.tokens, heads, dv), false, *st);
-    benchmark::DoNotOptimize(s);
-    benchmark::DoNotOptimize(in.out.data());
-  }
-  per_token(state, in.tokens, in.bytes());
-}
-
-// Decode: push + query one token at a time (the streaming state).
 void BM_linear_attention_decode(benchmark::State& state) {
   inputs in(state.range(0));
   auto st = encoder().make_state(heads, dv);
@@ -174,8 +159,8 @@ void BM_flatness(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_linear_attention_causal)->RangeMultiplier(2)->Range(1024, 16384)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_linear_attention_noncausal)->RangeMultiplier(2)->Range(1024, 16384)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_linear_attention, causal, true)->RangeMultiplier(2)->Range(1024, 16384)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_linear_attention, noncausal, false)->RangeMultiplier(2)->Range(1024, 16384)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_linear_attention_decode)->RangeMultiplier(2)->Range(1024, 16384)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_softmax_attention_causal)->RangeMultiplier(2)->Range(1024, 4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_memcpy)->RangeMultiplier(2)->Range(1024, 16384)->Unit(benchmark::kMillisecond);

@@ -7,22 +7,16 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
 #include <posenc/relative/shaw.hpp>
-#include <random>
 #include <vector>
+
+#include "baselines.hpp"
 
 namespace {
 
-constexpr std::int64_t heads = 12, head_dim = 64, kmax = 16;
+using posenc::bench::random_floats;
 
-std::vector<float> random_floats(std::int64_t n) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  std::mt19937 gen(1);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (auto& x : v) x = u(gen);
-  return v;
-}
+constexpr std::int64_t heads = 12, head_dim = 64, kmax = 16;
 
 void shaw_add_scores(benchmark::State& state) {
   const std::int64_t n = state.range(0);
@@ -45,13 +39,7 @@ void shaw_add_scores(benchmark::State& state) {
 
 void memcpy_logits(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  std::vector<float> a(static_cast<std::size_t>(heads * n * n), 1.0f), b(a.size());
-  for (auto _ : state) {
-    std::memcpy(b.data(), a.data(), a.size() * sizeof(float));
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * heads * n * n);
-  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+  posenc::bench::memcpy_baseline(state, heads * n * n * std::int64_t{sizeof(float)}, heads * n * n);
 }
 
 void shaw_ids(benchmark::State& state) {
@@ -68,13 +56,7 @@ void shaw_ids(benchmark::State& state) {
 
 void memset_ids(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  std::vector<std::int64_t> ids(static_cast<std::size_t>(n * n));
-  for (auto _ : state) {
-    std::memset(ids.data(), 1, ids.size() * sizeof(std::int64_t));
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * n * n);
-  state.SetBytesProcessed(state.iterations() * n * n * std::int64_t{sizeof(std::int64_t)});
+  posenc::bench::memset_baseline(state, n * n * std::int64_t{sizeof(std::int64_t)}, n * n);
 }
 
 }  // namespace

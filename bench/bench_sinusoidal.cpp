@@ -6,10 +6,10 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
-#include <numeric>
 #include <posenc/absolute/sinusoidal.hpp>
 #include <vector>
+
+#include "baselines.hpp"
 
 namespace {
 
@@ -18,8 +18,7 @@ constexpr std::int64_t d_model = 512;
 void sinusoidal_encode(benchmark::State& state, posenc::sinusoidal_layout layout) {
   const std::int64_t tokens = state.range(0);
   const auto e = *posenc::sinusoidal::make({.d_model = d_model, .layout = layout});
-  std::vector<std::int64_t> p(static_cast<std::size_t>(tokens));
-  std::iota(p.begin(), p.end(), std::int64_t{0});
+  const auto p = posenc::bench::iota_positions(tokens);
   std::vector<float> out(static_cast<std::size_t>(tokens * d_model));
   for (auto _ : state) {
     auto st = e.encode(p, posenc::matrix_view(out.data(), tokens, d_model));
@@ -32,14 +31,7 @@ void sinusoidal_encode(benchmark::State& state, posenc::sinusoidal_layout layout
 
 // Baseline: writing the same bytes as sinusoidal_encode.
 void memset_same_bytes(benchmark::State& state) {
-  const std::int64_t tokens = state.range(0);
-  std::vector<float> out(static_cast<std::size_t>(tokens * d_model));
-  for (auto _ : state) {
-    std::memset(out.data(), 1, out.size() * sizeof(float));
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+  posenc::bench::memset_baseline(state, state.range(0) * d_model * std::int64_t{sizeof(float)});
 }
 
 }  // namespace

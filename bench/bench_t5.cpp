@@ -5,9 +5,10 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
 #include <posenc/relative/t5.hpp>
 #include <vector>
+
+#include "baselines.hpp"
 
 namespace {
 
@@ -55,13 +56,7 @@ void t5_relative_positions(benchmark::State& state) {
 // Baseline: writing the same bytes as t5_bias.
 void memset_same_bytes(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  std::vector<float> out(static_cast<std::size_t>(heads * n * n));
-  for (auto _ : state) {
-    std::memset(out.data(), 1, out.size() * sizeof(float));
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+  posenc::bench::memset_baseline(state, heads * n * n * std::int64_t{sizeof(float)});
 }
 
 }  // namespace

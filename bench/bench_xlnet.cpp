@@ -8,28 +8,22 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
 #include <posenc/relative/xlnet.hpp>
-#include <random>
 #include <vector>
 
+#include "baselines.hpp"
+
 namespace {
+
+using posenc::bench::random_floats;
 
 constexpr std::int64_t heads = 12, head_dim = 64, d_model = 768;
 const posenc::xlnet_config cfg{.d_model = d_model, .heads = heads, .head_dim = head_dim,
                                .max_distance = 1024};
 
-std::vector<float> random_floats(std::int64_t n) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  std::mt19937 gen(1);
-  std::uniform_real_distribution<float> u(-0.1f, 0.1f);
-  for (auto& x : v) x = u(gen);
-  return v;
-}
-
 const posenc::xlnet& encoder() {
-  static const auto u = random_floats(heads * head_dim), v = random_floats(heads * head_dim);
-  static const auto w = random_floats(d_model * heads * head_dim);
+  static const auto u = random_floats(heads * head_dim, 0.1f), v = random_floats(heads * head_dim, 0.1f);
+  static const auto w = random_floats(d_model * heads * head_dim, 0.1f);
   static const posenc::xlnet enc = *posenc::xlnet::make(
       cfg, {posenc::matrix_view(u.data(), heads, head_dim), posenc::matrix_view(v.data(), heads, head_dim),
             posenc::matrix_view(w.data(), d_model, heads * head_dim)});
@@ -39,7 +33,7 @@ const posenc::xlnet& encoder() {
 void xlnet_add_scores(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   const auto& enc = encoder();
-  const auto q = random_floats(n * heads * head_dim), k = random_floats(n * heads * head_dim);
+  const auto q = random_floats(n * heads * head_dim, 0.1f), k = random_floats(n * heads * head_dim, 0.1f);
   std::vector<float> logits(static_cast<std::size_t>(heads * n * n));
   for (auto _ : state) {
     auto st = enc.add_scores(posenc::heads_view(q.data(), n, heads, head_dim),
@@ -54,13 +48,7 @@ void xlnet_add_scores(benchmark::State& state) {
 
 void memcpy_logits(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  std::vector<float> a(static_cast<std::size_t>(heads * n * n), 1.0f), b(a.size());
-  for (auto _ : state) {
-    std::memcpy(b.data(), a.data(), a.size() * sizeof(float));
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * heads * n * n);
-  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+  posenc::bench::memcpy_baseline(state, heads * n * n * std::int64_t{sizeof(float)}, heads * n * n);
 }
 
 void xlnet_table(benchmark::State& state) {
@@ -77,13 +65,7 @@ void xlnet_table(benchmark::State& state) {
 
 void memset_table(benchmark::State& state) {
   const std::int64_t n = state.range(0), rows = 2 * n;
-  std::vector<float> y(static_cast<std::size_t>(rows * d_model));
-  for (auto _ : state) {
-    std::memset(y.data(), 1, y.size() * sizeof(float));
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * rows * d_model);
-  state.SetBytesProcessed(state.iterations() * rows * d_model * std::int64_t{sizeof(float)});
+  posenc::bench::memset_baseline(state, rows * d_model * std::int64_t{sizeof(float)}, rows * d_model);
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+// Shared pieces of the benches: deterministic inputs and the memory-speed baselines every bench
+// carries in its own binary, so each result reads as "x of memcpy/memset of the same bytes".
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <vector>
+
+namespace posenc::bench {
+
+/// n floats uniform in [-scale, scale), the same on every run.
+inline std::vector<float> random_floats(std::int64_t n, float scale = 1.0f) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  std::mt19937 gen(1);
+  std::uniform_real_distribution<float> u(-scale, scale);
+  for (auto& x : v) x = u(gen);
+  return v;
+}
+
+/// The positions first, first + 1, ..., first + n - 1.
+inline std::vector<std::int64_t> iota_positions(std::int64_t n, std::int64_t first = 0) {
+  std::vector<std::int64_t> p(static_cast<std::size_t>(n));
+  std::iota(p.begin(), p.end(), first);
+  return p;
+}
+
+/// Copies `bytes` bytes per iteration; reports 2 x bytes processed (read + write) and `items`.
+inline void memcpy_baseline(benchmark::State& state, std::int64_t bytes, std::int64_t items = 0) {
+  std::vector<unsigned char> src(static_cast<std::size_t>(bytes), 1), dst(src.size());
+  for (auto _ : state) {
+    std::memcpy(dst.data(), src.data(), src.size());
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * bytes);
+  if (items > 0) state.SetItemsProcessed(state.iterations() * items);
+}
+
+/// Writes `bytes` bytes per iteration; reports bytes processed and `items`.
+inline void memset_baseline(benchmark::State& state, std::int64_t bytes, std::int64_t items = 0) {
+  std::vector<unsigned char> dst(static_cast<std::size_t>(bytes));
+  for (auto _ : state) {
+    std::memset(dst.data(), 1, dst.size());
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * bytes);
+  if (items > 0) state.SetItemsProcessed(state.iterations() * items);
+}
+
+}  // namespace posenc::bench
