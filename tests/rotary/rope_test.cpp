@@ -56,9 +56,14 @@ static_assert(RotaryEncoder<rope>);
 
 TEST_CASE("rope matches the long-double formula (spec §8 worked values too)", "[rope]") {
   for (auto layout : {rope_layout::half, rope_layout::interleaved}) {
-    for (std::int64_t table : {0, 4096}) {
-      auto r = make_rope({.head_dim = 64, .theta = 1e4, .layout = layout, .max_positions = table});
-      for (std::int64_t p : {0, 1, 3, 17, 1000, 4095, 4096, 100000, 1 << 24, -7}) {
+    for (auto [table, source] : {std::pair{0, rope_angle_source::exact},
+                                 std::pair{4096, rope_angle_source::exact},
+                                 std::pair{0, rope_angle_source::two_level},
+                                 std::pair{4096, rope_angle_source::two_level}}) {
+      auto r = make_rope({.head_dim = 64, .theta = 1e4, .layout = layout, .max_positions = table,
+                          .angle_source = source});
+      for (std::int64_t p : {0, 1, 3, 17, 1000, 4095, 4096, 100000, 12345678, (1 << 24) - 1,
+                             1 << 24, -7, -9999999}) {
         auto x = random_vector(64, static_cast<unsigned>(p + 100));
         auto ref = reference(x, p, 64, 64, 1e4L, layout);
         REQUIRE(r.rotate(heads_view(x.data(), 1, 1, 64), std::span(&p, 1)).ok());
@@ -186,7 +191,7 @@ TEST_CASE("the attention factor scales the rotary dims only", "[rope]") {
   for (int i = 32; i < 64; ++i) CHECK(x[i] == before[i]);
 }
 
-TEST_CASE("table and on-the-fly paths give identical results", "[rope]") {
+TEST_CASE("exact table and exact on-the-fly fill give identical results", "[rope]") {
   auto with_table = make_rope({.head_dim = 64, .max_positions = 2048});
   auto without = make_rope({.head_dim = 64});
   std::vector<std::int64_t> pos{0, 5, 2047, 2048, 9, 9, 1, 100000};  // unsorted, repeated, beyond
@@ -195,6 +200,76 @@ TEST_CASE("table and on-the-fly paths give identical results", "[rope]") {
   REQUIRE(with_table.rotate(heads_view(a.data(), static_cast<std::int64_t>(pos.size()), 2, 64), pos).ok());
   REQUIRE(without.rotate(heads_view(b.data(), static_cast<std::int64_t>(pos.size()), 2, 64), pos).ok());
   CHECK(a == b);
+}
+
+TEST_CASE("two_level agrees with exact: bitwise in the table and past 2^24, within bound between", "[rope]") {
+  // The contract: two-level cos/sin are within 0.5 float ulp + 2^-49 (x attention factor) of
+  // exact (tests/math/angles_test.cpp), so they can differ from the exact path's by 1 ulp, and
+  // each rotated component by at most ~2^-22 (|a| + |b|) of its pair (a, b): two roundings of
+  // each path plus the cos/sin difference. Table rows and positions past 2^24 use the same code.
+  for (auto layout : {rope_layout::half, rope_layout::interleaved}) {
+    for (double factor : {1.0, 4.0}) {
+      const rope_config base{.head_dim = 64, .rotary_dim = 48, .layout = layout,
+                             .max_positions = 2048};
+      rope_config two = base, exact = base;
+      two.angle_source = rope_angle_source::two_level;
+      if (factor != 1.0) {
+        yarn_scaling yarn;
+        yarn.factor = factor, yarn.original_max_position_embeddings = 2048;
+        two.scaling = exact.scaling = yarn;
+      }
+      auto a_rope = make_rope(two), b_rope = make_rope(exact);
+      const double af = b_rope.attention_factor();
+      REQUIRE(af == Approx(factor == 1.0 ? 1.0 : 1.1386294361119891));
+      std::vector<std::int64_t> pos{0, 5, 2047, 2048, 9, 9, 1, 100000, -3, -100000, 4096 * 4096 - 1,
+                                    4096 * 4096, -4096 * 4096, (std::int64_t{1} << 40) + 3};
+      std::mt19937_64 rng(5);
+      for (int i = 0; i < 200; ++i) pos.push_back(static_cast<std::int64_t>(rng() % (1u << 24)) - (1 << 23));
+      const auto tokens = static_cast<std::int64_t>(pos.size());
+      auto x = random_vector(pos.size() * 2 * 64, 43);
+      auto a = x, b = x;
+      REQUIRE(a_rope.rotate(heads_view(a.data(), tokens, 2, 64), pos).ok());
+      REQUIRE(b_rope.rotate(heads_view(b.data(), tokens, 2, 64), pos).ok());
+      for (std::int64_t t = 0; t < tokens; ++t) {
+        const std::int64_t p = pos[static_cast<std::size_t>(t)];
+        const bool same_code = (p >= 0 && p < 2048) || p >= 4096 * 4096 || p <= -4096 * 4096;
+        for (std::int64_t i = 0; i < 2 * 64; ++i) {
+          const auto at = static_cast<std::size_t>(t * 128 + i);
+          const std::int64_t d = i % 64;
+          if (same_code || d >= 48) {
+            CHECK(a[at] == b[at]);
+            continue;
+          }
+          // The pair partner of dim d.
+          const std::int64_t k = layout == rope_layout::half ? d % 24 : d / 2;
+          const std::int64_t d0 = layout == rope_layout::half ? k : 2 * k;
+          const std::int64_t d1 = layout == rope_layout::half ? k + 24 : 2 * k + 1;
+          const std::size_t row = at - static_cast<std::size_t>(d);
+          const double mag = std::fabs(x[row + d0]) + std::fabs(x[row + d1]);
+          CHECK(std::fabs(a[at] - b[at]) <= std::ldexp(mag * af, -22));
+        }
+      }
+      // cos_sin() reports the values rotate() used.
+      std::vector<float> c1(24), s1(24), c2(24), s2(24);
+      for (std::int64_t p : {std::int64_t{-100000}, std::int64_t{12345678}}) {
+        a_rope.cos_sin(p, c1.data(), s1.data());
+        b_rope.cos_sin(p, c2.data(), s2.data());
+        for (int k = 0; k < 24; ++k) {
+          CHECK(std::fabs(c1[static_cast<std::size_t>(k)] - c2[static_cast<std::size_t>(k)]) <= std::ldexp(af, -23));
+          CHECK(std::fabs(s1[static_cast<std::size_t>(k)] - s2[static_cast<std::size_t>(k)]) <= std::ldexp(af, -23));
+        }
+      }
+      // shift() (unscaled angles) goes through the same source.
+      auto ka = random_vector(3 * 64, 47);
+      auto kb = ka;
+      const std::vector<std::int64_t> delta{70000, -5000000, 1};
+      REQUIRE(a_rope.shift(heads_view(ka.data(), 3, 1, 64), delta).ok());
+      REQUIRE(b_rope.shift(heads_view(kb.data(), 3, 1, 64), delta).ok());
+      REQUIRE(a_rope.shift(heads_view(ka.data(), 3, 1, 64), std::int64_t{123456}).ok());
+      REQUIRE(b_rope.shift(heads_view(kb.data(), 3, 1, 64), std::int64_t{123456}).ok());
+      for (std::size_t i = 0; i < ka.size(); ++i) CHECK(std::fabs(ka[i] - kb[i]) <= std::ldexp(16.0f, -22));
+    }
+  }
 }
 
 TEST_CASE("fused q,k equals separate calls, with GQA head counts and strided views", "[rope]") {
@@ -274,6 +349,7 @@ TEST_CASE("construction errors name the bad value", "[rope][errors]") {
   fails({.head_dim = 64, .max_positions = -1}, "got -1");
   fails({.head_dim = 64, .max_positions = std::int64_t{1} << 40}, "got 1099511627776");
   fails({.head_dim = 64, .scaling = linear_scaling{std::nan("")}}, "factor must be a finite number >= 1, got nan");
+  fails({.head_dim = 64, .angle_source = static_cast<rope_angle_source>(7)}, "unknown angle_source 7");
 }
 
 TEST_CASE("rotate errors name the problem and leave the buffer untouched", "[rope][errors]") {

@@ -258,6 +258,25 @@ POSENC_AVX2_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
   }
 }
 
+/// Two-level cos/sin composition: kernels/scalar.hpp's compose_cos_sin, 4 doubles per vector,
+/// the last n mod 4 by the scalar reference; bitwise identical to it.
+POSENC_AVX2_ENTRY void compose_cos_sin(const double* c_hi, const double* s_hi, const double* c_lo,
+                                       const double* s_lo, double cos_scale, double sin_scale,
+                                       float* cos, float* sin, std::int64_t n) noexcept {
+  const __m256d fc = _mm256_set1_pd(cos_scale), fs = _mm256_set1_pd(sin_scale);
+  std::int64_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const __m256d ch = _mm256_loadu_pd(c_hi + k), sh = _mm256_loadu_pd(s_hi + k);
+    const __m256d cl = _mm256_loadu_pd(c_lo + k), sl = _mm256_loadu_pd(s_lo + k);
+    const __m256d c = _mm256_mul_pd(_mm256_fmsub_pd(ch, cl, _mm256_mul_pd(sh, sl)), fc);
+    const __m256d s = _mm256_mul_pd(_mm256_fmadd_pd(sh, cl, _mm256_mul_pd(ch, sl)), fs);
+    _mm_storeu_ps(cos + k, _mm256_cvtpd_ps(c));
+    _mm_storeu_ps(sin + k, _mm256_cvtpd_ps(s));
+  }
+  scalar::compose_cos_sin(c_hi + k, s_hi + k, c_lo + k, s_lo + k, cos_scale, sin_scale, cos + k,
+                          sin + k, n - k);
+}
+
 }  // namespace posenc::kernels::avx2
 
 #if defined(__GNUC__) && !defined(__clang__)

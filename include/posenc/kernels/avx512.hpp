@@ -296,6 +296,24 @@ POSENC_AVX512_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
   }
 }
 
+/// Two-level cos/sin composition: kernels/scalar.hpp's compose_cos_sin, 8 doubles per vector,
+/// masked tail; bitwise identical to it.
+POSENC_AVX512_ENTRY void compose_cos_sin(const double* c_hi, const double* s_hi,
+                                         const double* c_lo, const double* s_lo, double cos_scale,
+                                         double sin_scale, float* cos, float* sin,
+                                         std::int64_t n) noexcept {
+  const __m512d fc = _mm512_set1_pd(cos_scale), fs = _mm512_set1_pd(sin_scale);
+  for (std::int64_t k = 0; k < n; k += 8) {
+    const auto m = static_cast<__mmask8>(n - k >= 8 ? 0xFF : (1u << (n - k)) - 1u);
+    const __m512d ch = _mm512_maskz_loadu_pd(m, c_hi + k), sh = _mm512_maskz_loadu_pd(m, s_hi + k);
+    const __m512d cl = _mm512_maskz_loadu_pd(m, c_lo + k), sl = _mm512_maskz_loadu_pd(m, s_lo + k);
+    const __m512d c = _mm512_mul_pd(_mm512_fmsub_pd(ch, cl, _mm512_mul_pd(sh, sl)), fc);
+    const __m512d s = _mm512_mul_pd(_mm512_fmadd_pd(sh, cl, _mm512_mul_pd(ch, sl)), fs);
+    _mm256_mask_storeu_ps(cos + k, m, _mm512_cvtpd_ps(c));
+    _mm256_mask_storeu_ps(sin + k, m, _mm512_cvtpd_ps(s));
+  }
+}
+
 }  // namespace posenc::kernels::avx512
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -159,5 +159,22 @@ inline rotate_table<T> rotate_kernels(isa i = active_isa()) noexcept {
   }
 }
 
+/// A two-level cos/sin composition kernel (signature of kernels/scalar.hpp's compose_cos_sin).
+using compose_fn = void (*)(const double* c_hi, const double* s_hi, const double* c_lo,
+                            const double* s_lo, double cos_scale, double sin_scale, float* cos,
+                            float* sin, std::int64_t n) noexcept;
+
+/// The two-level composition kernel of instruction set i (which must be supported); NEON and
+/// scalar use the scalar reference (its std::fma is one instruction on AArch64).
+inline compose_fn compose_kernel(isa i = active_isa()) noexcept {
+  POSENC_ASSERT(isa_supported(i), "compose_kernel: ISA not supported on this CPU");
+#if POSENC_ARCH_X86_64
+  if (i == isa::avx512) return &avx512::compose_cos_sin;
+  if (i == isa::avx2) return &avx2::compose_cos_sin;
+#endif
+  (void)i;
+  return &scalar::compose_cos_sin;
+}
+
 }  // namespace kernels
 }  // namespace posenc

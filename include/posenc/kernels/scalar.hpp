@@ -99,5 +99,18 @@ inline void rotate_interleaved(row_block<T> a, row_block<T> b, const float* POSE
   }
 }
 
+/// cos/sin of p w_k, k < n, from the two-level rows (math/angles.hpp): c = fma(ch, cl, -(sh*sl)),
+/// s = fma(sh, cl, ch*sl) in double, times cos_scale / sin_scale, each rounded once to float.
+/// Within 0.5 float ulp + 2^-49 |scale| of the exact value (docs/accuracy.md).
+inline void compose_cos_sin(const double* POSENC_RESTRICT c_hi, const double* POSENC_RESTRICT s_hi,
+                            const double* POSENC_RESTRICT c_lo, const double* POSENC_RESTRICT s_lo,
+                            double cos_scale, double sin_scale, float* POSENC_RESTRICT cos,
+                            float* POSENC_RESTRICT sin, std::int64_t n) noexcept {
+  for (std::int64_t k = 0; k < n; ++k) {
+    cos[k] = static_cast<float>(std::fma(c_hi[k], c_lo[k], -(s_hi[k] * s_lo[k])) * cos_scale);
+    sin[k] = static_cast<float>(std::fma(s_hi[k], c_lo[k], c_hi[k] * s_lo[k]) * sin_scale);
+  }
+}
+
 }  // namespace kernels::scalar
 }  // namespace posenc

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "../status.hpp"
@@ -59,14 +60,16 @@ inline void cos_sin(const phase& r, double& c, double& s) noexcept {
   s = sh + ch * r.lo;
 }
 
-/// cos and sin of p * w_k times scale, each rounded once to float, for k < w.size().
-inline void fill_cos_sin(std::int64_t p, std::span<const double> w, double scale, float* cos_out,
-                         float* sin_out) noexcept {
+/// cos and sin of p * w_k times scale, each rounded once to T (float or double), for k < w.size().
+template <class T>
+inline void fill_cos_sin(std::int64_t p, std::span<const double> w, double scale, T* cos_out,
+                         T* sin_out) noexcept {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
   for (std::size_t k = 0; k < w.size(); ++k) {
     double c = 0.0, s = 0.0;
     cos_sin(reduced_phase(p, w[k]), c, s);
-    cos_out[k] = static_cast<float>(c * scale);
-    sin_out[k] = static_cast<float>(s * scale);
+    cos_out[k] = static_cast<T>(c * scale);
+    sin_out[k] = static_cast<T>(s * scale);
   }
 }
 
@@ -100,6 +103,52 @@ class cos_sin_table {
   std::int64_t rows_ = 0;
   std::int64_t n_ = 0;
   std::vector<float> data_;
+};
+
+/// Rows for composing cos/sin of any |p| < 2^24 from two exact rows (the "two-level" source).
+///
+/// p = a * block + b with 0 <= b < block; row b ("low") holds cos/sin(b w_k), row block + a
+/// ("high") holds cos/sin(a block w_k), all in double from the exact phases above (each within
+/// ~1 ulp of double). The angle-addition formula
+///     cos(p w) = c_hi c_lo - s_hi s_lo,    sin(p w) = s_hi c_lo + c_hi s_lo
+/// (kernels' compose_cos_sin) then gives cos/sin within 2^-49 (absolute) of exact before the
+/// final rounding to float. 2 * 4096 rows replace the 2^24 rows of a full table.
+class two_level_cos_sin_table {
+ public:
+  /// Positions per block (low rows); there are as many blocks (high rows).
+  static constexpr std::int64_t block = std::int64_t{1} << 12;
+  /// Positions with |p| below this are covered.
+  static constexpr std::int64_t limit = block * block;
+
+  two_level_cos_sin_table() = default;
+
+  /// Builds the 2 * block rows for the frequencies w (unscaled).
+  explicit two_level_cos_sin_table(std::span<const double> w)
+      : n_(static_cast<std::int64_t>(w.size())),
+        data_(static_cast<std::size_t>(2 * block * 2 * n_)) {
+    for (std::int64_t i = 0; i < 2 * block; ++i) {
+      const std::int64_t p = i < block ? i : (i - block) * block;
+      fill_cos_sin(p, w, 1.0, mutable_row(i), mutable_row(i) + n_);
+    }
+  }
+
+  /// Frequencies per row.
+  std::int64_t width() const noexcept { return n_; }
+  /// True when the table was built and |p| < limit.
+  bool covers(std::int64_t p) const noexcept { return n_ > 0 && p > -limit && p < limit; }
+  /// Row cos(|p| mod block * w_k), k < width(), then the sines; needs covers(p).
+  const double* low_row(std::int64_t p) const noexcept { return row((p < 0 ? -p : p) % block); }
+  /// Row cos((|p| - |p| mod block) w_k), k < width(), then the sines; needs covers(p).
+  const double* high_row(std::int64_t p) const noexcept {
+    return row(block + (p < 0 ? -p : p) / block);
+  }
+
+ private:
+  const double* row(std::int64_t i) const noexcept { return data_.data() + i * 2 * n_; }
+  double* mutable_row(std::int64_t i) noexcept { return data_.data() + i * 2 * n_; }
+
+  std::int64_t n_ = 0;
+  std::vector<double> data_;
 };
 
 }  // namespace posenc::math

@@ -15,6 +15,22 @@
 // q/k may be stored as float, float16 or bfloat16: the rotation runs in float on the kernels of
 // kernels/dispatch.hpp (AVX-512, AVX2, NEON or scalar, all bitwise identical) and each element
 // is rounded once to its storage type. shift() re-rotates cached keys by a position delta.
+//
+// cos/sin source. Positions in [0, max_positions) read an exact table (4 * rotary_dim bytes per
+// position). Outside it, angle_source decides:
+//   exact (default)  each token's cos/sin computed exactly in scalar double (within 1 float ulp,
+//                    the table's own bits), ~1.3 us per token at rotary_dim 128: ~6x the
+//                    table path for 32 heads. No memory beyond the table.
+//   two_level        for |p| < 2^24, composed with SIMD from two exact double rows
+//                    (math::two_level_cos_sin_table, 8192 rows: 128 KiB per rotary pair,
+//                    8 MiB at rotary_dim 128, built in make()), within 0.5 float ulp + 2^-49
+//                    (times the attention factor) of exact -- not the table's bits in every
+//                    case, but indistinguishable after the rotation's own float rounding; close
+//                    to the table's speed. Beyond 2^24, exact as above.
+// exact stays the default so an encoder costs no more than its table and rotate() is bit for bit
+// the same in and out of the table; an engine serving contexts longer than a table it wants to
+// hold (say 1M positions: 512 MiB at rotary_dim 128) turns on two_level. docs/performance.md
+// and docs/accuracy.md give the measurements.
 #pragma once
 
 #include <algorithm>
@@ -45,6 +61,12 @@ constexpr std::string_view rope_layout_name(rope_layout l) noexcept {
   return l == rope_layout::half ? "half" : "interleaved";
 }
 
+/// Where cos/sin come from for positions outside the exact table [0, max_positions).
+enum class rope_angle_source : std::uint8_t {
+  exact,      ///< computed exactly per token (scalar double sin/cos; within 1 float ulp)
+  two_level,  ///< composed from 2 x 4096 exact rows for |p| < 2^24 (SIMD; 1 ulp + 2^-49 abs)
+};
+
 /// Parameters of a RoPE encoder (Hugging Face names where they exist).
 struct rope_config {
   std::int64_t head_dim = 0;            ///< dims per head
@@ -54,6 +76,7 @@ struct rope_config {
   rope_scaling scaling = default_scaling{};
   rope_layout layout = rope_layout::half;
   std::int64_t max_positions = 0;       ///< cos/sin table rows; other positions exact on the fly
+  rope_angle_source angle_source = rope_angle_source::exact;  ///< cos/sin outside the table
 };
 
 /// A RoPE encoder (models RotaryEncoder). Immutable once made: const calls are thread-safe.
@@ -88,13 +111,13 @@ class rope {
   /// The factor cos and sin are multiplied by.
   double attention_factor() const noexcept { return freq_.attention_factor; }
 
-  /// cos and sin (times the attention factor) of position p, rotary_dim/2 values each.
+  /// cos and sin (times the attention factor) of position p, rotary_dim/2 each, as rotate() uses.
   void cos_sin(std::int64_t p, float* cos_out, float* sin_out) const noexcept {
     if (table_.covers(p)) {
       std::copy_n(table_.cos_row(p), pairs(), cos_out);
       std::copy_n(table_.sin_row(p), pairs(), sin_out);
     } else {
-      math::fill_cos_sin(p, freq_.inv_freq, freq_.attention_factor, cos_out, sin_out);
+      fill_chunk(kernels::compose_kernel(), p, 0, pairs(), freq_.attention_factor, cos_out, sin_out);
     }
   }
 
@@ -147,9 +170,10 @@ class rope {
   // On-the-fly cos/sin are made in chunks of this many pairs, on the stack.
   static constexpr std::int64_t chunk_pairs = 128;
 
-  rope(rope_config cfg, std::int64_t rotary_dim, rope_frequencies freq, math::cos_sin_table t)
+  rope(rope_config cfg, std::int64_t rotary_dim, rope_frequencies freq, math::cos_sin_table t,
+       math::two_level_cos_sin_table two_level)
       : cfg_(std::move(cfg)), rotary_dim_(rotary_dim), freq_(std::move(freq)),
-        table_(std::move(t)) {}
+        table_(std::move(t)), two_level_(std::move(two_level)) {}
 
   std::int64_t pairs() const noexcept { return rotary_dim_ / 2; }
 
@@ -179,10 +203,19 @@ class rope {
       return make_error(errc::invalid_argument, "rope: sequence length must be >= 0, got ",
                         seq_len);
     }
+    if (cfg.angle_source != rope_angle_source::exact &&
+        cfg.angle_source != rope_angle_source::two_level) {
+      return make_error(errc::invalid_argument, "rope: unknown angle_source ",
+                        static_cast<int>(cfg.angle_source));
+    }
     auto freq = compute_frequencies(r, cfg.theta, cfg.scaling, seq_len);
     if (!freq) return freq.error();
     math::cos_sin_table table(cfg.max_positions, freq->inv_freq, freq->attention_factor);
-    return rope(cfg, r, std::move(*freq), std::move(table));
+    math::two_level_cos_sin_table two_level;
+    if (cfg.angle_source == rope_angle_source::two_level) {
+      two_level = math::two_level_cos_sin_table(freq->inv_freq);
+    }
+    return rope(cfg, r, std::move(*freq), std::move(table), std::move(two_level));
   }
 
   static status check_position(std::int64_t p) noexcept {
@@ -232,6 +265,20 @@ class rope {
     view3<T> q, k;
   };
 
+  // cos/sin of pairs [k0, k0 + m) of position p times scale into c, s: composed from the
+  // two-level rows where configured and |p| < 2^24 (cos is even, sin odd), else exact.
+  void fill_chunk(kernels::compose_fn compose, std::int64_t p, std::int64_t k0, std::int64_t m,
+                  double scale, float* c, float* s) const noexcept {
+    if (two_level_.covers(p)) {
+      const std::int64_t n = pairs();
+      const double* hi = two_level_.high_row(p);
+      const double* lo = two_level_.low_row(p);
+      compose(hi + k0, hi + n + k0, lo + k0, lo + n + k0, scale, p < 0 ? -scale : scale, c, s, m);
+    } else {
+      math::fill_cos_sin(p, std::span<const double>(freq_.inv_freq).subspan(k0, m), scale, c, s);
+    }
+  }
+
   // Rotates the pairs [k0, k0 + n) of token t of both tensors at angles c, s.
   template <class T>
   void rotate_token(const kernels::rotate_table<T>& kt, const row_blocks<T>& x, std::int64_t t,
@@ -251,11 +298,12 @@ class rope {
 
   // Rotates every token t of x by positions[t]: cos/sin from the table when it has the row
   // (and `scaled`: the table carries the attention factor), else computed exactly in stack
-  // chunks (rotary dims up to chunk_pairs pairs are computed once per run of equal positions).
-  // The ISA is chosen once per call.
+  // chunks by fill_chunk (rotary dims up to chunk_pairs pairs are computed once per run of
+  // equal positions). The ISA is chosen once per call.
   template <class T>
   void apply(positions_span positions, bool scaled, const row_blocks<T>& x) const noexcept {
     const kernels::rotate_table<T> kt = kernels::rotate_kernels<T>();
+    const kernels::compose_fn compose = kernels::compose_kernel();
     const std::int64_t n = pairs();
     const bool use_table = scaled || freq_.attention_factor == 1.0;
     const double scale = scaled ? freq_.attention_factor : 1.0;
@@ -275,7 +323,7 @@ class rope {
       }
       for (std::int64_t k0 = 0; k0 < n; k0 += chunk_pairs) {
         const std::int64_t m = std::min(chunk_pairs, n - k0);
-        math::fill_cos_sin(p, std::span<const double>(freq_.inv_freq).subspan(k0, m), scale, c, s);
+        fill_chunk(compose, p, k0, m, scale, c, s);
         rotate_token(kt, x, tt, k0, c, s, m);
       }
       have_row = n <= chunk_pairs, last = p;
@@ -286,6 +334,7 @@ class rope {
   template <class T>
   void apply_constant(std::int64_t delta, const view3<T>& k) const noexcept {
     const kernels::rotate_table<T> kt = kernels::rotate_kernels<T>();
+    const kernels::compose_fn compose = kernels::compose_kernel();
     const std::int64_t n = pairs();
     const row_blocks<T> x{k, {}};
     float c[chunk_pairs], s[chunk_pairs];
@@ -296,7 +345,7 @@ class rope {
       if (freq_.attention_factor == 1.0 && table_.covers(delta)) {
         cp = table_.cos_row(delta) + k0, sp = table_.sin_row(delta) + k0;
       } else {
-        math::fill_cos_sin(delta, std::span<const double>(freq_.inv_freq).subspan(k0, m), 1.0, c, s);
+        fill_chunk(compose, delta, k0, m, 1.0, c, s);
       }
       for (std::int64_t t = 0; t < k.n0; ++t) rotate_token(kt, x, t, k0, cp, sp, m);
     }
@@ -306,6 +355,7 @@ class rope {
   std::int64_t rotary_dim_ = 0;
   rope_frequencies freq_;
   math::cos_sin_table table_;
+  math::two_level_cos_sin_table two_level_;  // empty unless angle_source is two_level
 };
 
 }  // namespace posenc
