@@ -10,6 +10,8 @@
 #include <random>
 #include <vector>
 
+#include <posenc/tensor.hpp>
+
 namespace posenc::bench {
 
 /// n floats uniform in [-scale, scale), the same on every run.
@@ -50,6 +52,33 @@ inline void memset_baseline(benchmark::State& state, std::int64_t bytes, std::in
   }
   state.SetBytesProcessed(state.iterations() * bytes);
   if (items > 0) state.SetItemsProcessed(state.iterations() * items);
+}
+
+/// Times a ScoreEncoder's add_scores on q, k [n, heads, head_dim] (values in [-scale, scale))
+/// into logits [heads, n, n], n = state.range(0); reports 2 x logits bytes (read + write, as
+/// memcpy_logits moves) and one item per logit.
+template <class Encoder>
+void add_scores_bench(benchmark::State& state, const Encoder& enc, std::int64_t heads,
+                      std::int64_t head_dim, float scale = 1.0f) {
+  const std::int64_t n = state.range(0);
+  const auto q = random_floats(n * heads * head_dim, scale);
+  const auto k = random_floats(n * heads * head_dim, scale);
+  std::vector<float> logits(static_cast<std::size_t>(heads * n * n));
+  for (auto _ : state) {
+    auto st = enc.add_scores(heads_view(q.data(), n, heads, head_dim),
+                             heads_view(k.data(), n, heads, head_dim), 0,
+                             tensor_view(logits.data(), heads, n, n));
+    benchmark::DoNotOptimize(st);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * heads * n * n);
+  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+}
+
+/// The baseline of add_scores_bench: memcpy of the logits' bytes.
+inline void memcpy_logits(benchmark::State& state, std::int64_t heads) {
+  const std::int64_t n = state.range(0);
+  memcpy_baseline(state, heads * n * n * std::int64_t{sizeof(float)}, heads * n * n);
 }
 
 }  // namespace posenc::bench

@@ -19,28 +19,14 @@ using posenc::bench::random_floats;
 constexpr std::int64_t heads = 12, head_dim = 64, kmax = 16;
 
 void shaw_add_scores(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
   const auto w = random_floats((2 * kmax + 1) * head_dim);
   const auto enc = *posenc::shaw::make({kmax, head_dim},
                                        posenc::matrix_view(w.data(), 2 * kmax + 1, head_dim),
                                        posenc::matrix_view(w.data(), 2 * kmax + 1, head_dim));
-  const auto q = random_floats(n * heads * head_dim), k = random_floats(n * heads * head_dim);
-  std::vector<float> logits(static_cast<std::size_t>(heads * n * n));
-  for (auto _ : state) {
-    auto st = enc.add_scores(posenc::heads_view(q.data(), n, heads, head_dim),
-                             posenc::heads_view(k.data(), n, heads, head_dim), 0,
-                             posenc::tensor_view(logits.data(), heads, n, n));
-    benchmark::DoNotOptimize(st);
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * heads * n * n);
-  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+  posenc::bench::add_scores_bench(state, enc, heads, head_dim);
 }
 
-void memcpy_logits(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  posenc::bench::memcpy_baseline(state, heads * n * n * std::int64_t{sizeof(float)}, heads * n * n);
-}
+void memcpy_logits(benchmark::State& state) { posenc::bench::memcpy_logits(state, heads); }
 
 void shaw_ids(benchmark::State& state) {
   const std::int64_t n = state.range(0);

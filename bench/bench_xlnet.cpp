@@ -31,25 +31,10 @@ const posenc::xlnet& encoder() {
 }
 
 void xlnet_add_scores(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  const auto& enc = encoder();
-  const auto q = random_floats(n * heads * head_dim, 0.1f), k = random_floats(n * heads * head_dim, 0.1f);
-  std::vector<float> logits(static_cast<std::size_t>(heads * n * n));
-  for (auto _ : state) {
-    auto st = enc.add_scores(posenc::heads_view(q.data(), n, heads, head_dim),
-                             posenc::heads_view(k.data(), n, heads, head_dim), 0,
-                             posenc::tensor_view(logits.data(), heads, n, n));
-    benchmark::DoNotOptimize(st);
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations() * heads * n * n);
-  state.SetBytesProcessed(state.iterations() * 2 * heads * n * n * std::int64_t{sizeof(float)});
+  posenc::bench::add_scores_bench(state, encoder(), heads, head_dim, 0.1f);
 }
 
-void memcpy_logits(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  posenc::bench::memcpy_baseline(state, heads * n * n * std::int64_t{sizeof(float)}, heads * n * n);
-}
+void memcpy_logits(benchmark::State& state) { posenc::bench::memcpy_logits(state, heads); }
 
 void xlnet_table(benchmark::State& state) {
   const std::int64_t n = state.range(0), rows = 2 * n;
