@@ -1,7 +1,9 @@
 // RoPE rotation throughput, in place, against memcpy of the same bytes (docs/performance.md).
 //
 // q is [tokens, 32 heads, 128 dims], positions 0 .. tokens-1, cos/sin from the encoder's table
-// (max_positions 4096 covers every position). Bytes processed = 2 x tensor bytes (read + write)
+// (max_positions 4096 covers every position); the _two_level and _exact_fill variants use
+// positions 1,000,000 .. 1,000,000 + tokens - 1, outside that table, with each angle_source
+// (docs/performance.md, "cos/sin source"). Bytes processed = 2 x tensor bytes (read + write)
 // for the rotations and for memcpy alike, so "time / memcpy" is the ratio of the bytes/s figures.
 // Run: build-b/bench/bench_rope --benchmark_repetitions=3 --benchmark_min_time=0.2
 //      --benchmark_report_aggregates_only=true
@@ -51,23 +53,35 @@ const posenc::rope& encoder(posenc::rope_layout layout) {
   return layout == posenc::rope_layout::half ? half : interleaved;
 }
 
-std::vector<std::int64_t> positions(std::int64_t tokens) {
+// The half-layout encoder with the given source for positions outside its 4096-row table.
+const posenc::rope& encoder(posenc::rope_angle_source source) {
+  static const posenc::rope two_level = *posenc::rope::make(
+      {.head_dim = head_dim, .max_positions = max_tokens,
+       .angle_source = posenc::rope_angle_source::two_level});
+  return source == posenc::rope_angle_source::two_level ? two_level
+                                                        : encoder(posenc::rope_layout::half);
+}
+
+// First position of the variants that run outside the table.
+constexpr std::int64_t far_position = 1000000;
+
+std::vector<std::int64_t> positions(std::int64_t tokens, std::int64_t first = 0) {
   std::vector<std::int64_t> p(static_cast<std::size_t>(tokens));
-  std::iota(p.begin(), p.end(), std::int64_t{0});
+  std::iota(p.begin(), p.end(), first);
   return p;
 }
 
 template <class T>
-void rope_rotate(benchmark::State& state, posenc::rope_layout layout, posenc::isa path) {
+void rope_rotate(benchmark::State& state, const posenc::rope& rope, posenc::isa path,
+                 std::int64_t first_position = 0) {
   const std::int64_t tokens = state.range(0);
   const posenc::isa before = posenc::active_isa();
   if (!posenc::force_isa(path).ok()) {
     state.SkipWithError("instruction set not supported here");
     return;
   }
-  const posenc::rope& rope = encoder(layout);
   buffer<T> x(tokens * heads * head_dim);
-  const auto pos = positions(tokens);
+  const auto pos = positions(tokens, first_position);
   const auto view = posenc::heads_view(x.data(), tokens, heads, head_dim);
   for (auto _ : state) {
     benchmark::DoNotOptimize(rope.rotate(view, pos).ok());
@@ -104,20 +118,29 @@ void memcpy_bytes(benchmark::State& state, std::size_t element_bytes) {
   state.SetBytesProcessed(state.iterations() * 2 * static_cast<std::int64_t>(bytes));
 }
 
+using posenc::rope_layout;
 void rope_f32_half(benchmark::State& s) {
-  rope_rotate<float>(s, posenc::rope_layout::half, posenc::best_isa());
+  rope_rotate<float>(s, encoder(rope_layout::half), posenc::best_isa());
 }
 void rope_f32_interleaved(benchmark::State& s) {
-  rope_rotate<float>(s, posenc::rope_layout::interleaved, posenc::best_isa());
+  rope_rotate<float>(s, encoder(rope_layout::interleaved), posenc::best_isa());
 }
 void rope_bf16_half(benchmark::State& s) {
-  rope_rotate<posenc::bfloat16>(s, posenc::rope_layout::half, posenc::best_isa());
+  rope_rotate<posenc::bfloat16>(s, encoder(rope_layout::half), posenc::best_isa());
 }
 void rope_f16_half(benchmark::State& s) {
-  rope_rotate<posenc::float16>(s, posenc::rope_layout::half, posenc::best_isa());
+  rope_rotate<posenc::float16>(s, encoder(rope_layout::half), posenc::best_isa());
 }
 void rope_f32_half_scalar(benchmark::State& s) {
-  rope_rotate<float>(s, posenc::rope_layout::half, posenc::isa::scalar);
+  rope_rotate<float>(s, encoder(rope_layout::half), posenc::isa::scalar);
+}
+void rope_f32_half_two_level(benchmark::State& s) {
+  rope_rotate<float>(s, encoder(posenc::rope_angle_source::two_level), posenc::best_isa(),
+                     far_position);
+}
+void rope_f32_half_exact_fill(benchmark::State& s) {
+  rope_rotate<float>(s, encoder(posenc::rope_angle_source::exact), posenc::best_isa(),
+                     far_position);
 }
 void memcpy_f32(benchmark::State& s) { memcpy_bytes(s, sizeof(float)); }
 void memcpy_16bit(benchmark::State& s) { memcpy_bytes(s, sizeof(std::uint16_t)); }
@@ -134,6 +157,8 @@ BENCHMARK(rope_f32_interleaved)->Apply(token_args);
 BENCHMARK(rope_bf16_half)->Apply(token_args);
 BENCHMARK(rope_f16_half)->Apply(token_args);
 BENCHMARK(rope_f32_half_scalar)->Apply(token_args);
+BENCHMARK(rope_f32_half_two_level)->Apply(token_args);
+BENCHMARK(rope_f32_half_exact_fill)->Apply(token_args);
 BENCHMARK(rope_qk_f32_half)->Apply(token_args);
 BENCHMARK(memcpy_f32)->Apply(token_args);
 BENCHMARK(memcpy_16bit)->Apply(token_args);
