@@ -19,14 +19,14 @@
 // cos/sin source. Positions in [0, max_positions) read an exact table (4 * rotary_dim bytes per
 // position). Outside it, angle_source decides:
 //   exact (default)  each token's cos/sin computed exactly in scalar double (within 1 float ulp,
-//                    the table's own bits), ~1.3 us per token at rotary_dim 128: ~6x the
+//                    the table's own bits), ~1.4 us per token at rotary_dim 128: 5-12x the
 //                    table path for 32 heads. No memory beyond the table.
 //   two_level        for |p| < 2^24, composed with SIMD from two exact double rows
 //                    (math::two_level_cos_sin_table, 8192 rows: 128 KiB per rotary pair,
 //                    8 MiB at rotary_dim 128, built in make()), within 0.5 float ulp + 2^-49
 //                    (times the attention factor) of exact -- not the table's bits in every
-//                    case, but indistinguishable after the rotation's own float rounding; close
-//                    to the table's speed. Beyond 2^24, exact as above.
+//                    case, but far below the rotation's own float rounding; 1.03-1.2x the
+//                    table path's time. Beyond 2^24, exact as above.
 // exact stays the default so an encoder costs no more than its table and rotate() is bit for bit
 // the same in and out of the table; an engine serving contexts longer than a table it wants to
 // hold (say 1M positions: 512 MiB at rotary_dim 128) turns on two_level. docs/performance.md
