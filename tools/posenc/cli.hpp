@@ -3,6 +3,8 @@
 // and writes its one output file last (atomically), so a failure leaves no file behind.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <posenc/io/hf_config.hpp>
 #include <posenc/io/npy.hpp>
@@ -15,13 +17,15 @@ namespace posenc::cli {
 
 /// Everything the command line carried; which fields matter depends on the operation.
 struct args {
-  std::string op;             ///< rope, table, relpos, bias, linear-attention
+  std::string op;             ///< rope, table, relpos, bias, linear-attention, tour, bench
   std::string config_path;    ///< --config
   hf::json config;            ///< the parsed config
   hf::encoding enc{};         ///< its encoding ("encoding" key or model_type)
   std::string positions, in, weights, q, k, v, out;
   std::int64_t q_len = -1, k_len = -1, query_offset = 0;
   bool causal = false;
+  bool json = false;                 ///< bench --json
+  std::int64_t bench_tokens = 512;   ///< bench --tokens
 };
 
 /// A float tensor read from .npy.
@@ -50,8 +54,23 @@ std::string shape_string(std::span<const std::int64_t> shape);
 /// Fails when an output shape has a negative extent or more than 2^30 elements (4 GiB of float).
 status check_output_size(std::span<const std::int64_t> shape);
 
+/// Median wall time of f over `runs` calls, in seconds (the tour's and bench's clock).
+template <class F>
+double median_seconds(F&& f, int runs) {
+  std::vector<double> t;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
 /// posenc tour: a guided run over real model configs (the README's first command).
 status tour(const args& a);
+/// posenc bench [--json] [--tokens N]: a timing table of every encoder beside memcpy/memset.
+status bench(const args& a);
 
 // Handlers, one per (operation, encoding); routed in main.cpp.
 status rope_op(const args& a);

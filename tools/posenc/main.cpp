@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("tour", "a guided run of the library over real model configs");
 
+  auto* bench = app.add_subcommand("bench", "a timing table of every encoder on this machine");
+  bench->add_flag("--json", a.json, "print machine-readable JSON instead of the table");
+  bench->add_option("--tokens", a.bench_tokens, "sequence length of every shape (default 512)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -122,7 +126,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const auto* sub : app.get_subcommands()) a.op = sub->get_name();
-  const posenc::status st = a.op == "tour" ? posenc::cli::tour(a) : dispatch(a);
+  const posenc::status st = a.op == "tour"    ? posenc::cli::tour(a)
+                            : a.op == "bench" ? posenc::cli::bench(a)
+                                              : dispatch(a);
   if (!st.ok()) {
     std::fprintf(stderr, "posenc %s: %s\n", a.op.c_str(), st.message().c_str());
     return 2;
