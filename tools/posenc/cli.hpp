@@ -49,6 +49,13 @@ status write_floats(const std::string& path, std::span<const float> data,
 /// Writes an int64 (<i8) output file.
 status write_ints(const std::string& path, std::span<const std::int64_t> data,
                   std::span<const std::int64_t> shape);
+/// X [tokens, heads, head_dim] and P [tokens] of the rope operation (--in, --positions).
+struct rotary_input {
+  tensor x;
+  std::vector<std::int64_t> positions;
+};
+/// Reads --in and --positions and checks they agree with each other and with head_dim.
+result<rotary_input> read_rotary_input(const args& a, std::int64_t head_dim);
 /// "(2, 3, 4)".
 std::string shape_string(std::span<const std::int64_t> shape);
 /// Fails when an output shape has a negative extent or more than 2^30 elements (4 GiB of float).

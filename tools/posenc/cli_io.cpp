@@ -54,6 +54,22 @@ result<tensor> read_floats(const std::string& path, std::string_view flag, std::
   return tensor{std::move(*data), std::move(arr->shape)};
 }
 
+result<rotary_input> read_rotary_input(const args& a, std::int64_t head_dim) {
+  auto x = read_floats(a.in, "in", 3);
+  if (!x) return x.error();
+  auto pos = read_positions(a.positions, "positions");
+  if (!pos) return pos.error();
+  if (static_cast<std::int64_t>(pos->size()) != x->shape[0]) {
+    return make_error(errc::shape_mismatch, "--positions has ", pos->size(),
+                      " entries but --in has ", x->shape[0], " tokens");
+  }
+  if (x->shape[2] != head_dim) {
+    return make_error(errc::shape_mismatch, "--in has head_dim ", x->shape[2],
+                      " but the config gives ", head_dim);
+  }
+  return rotary_input{std::move(*x), std::move(*pos)};
+}
+
 status write_floats(const std::string& path, std::span<const float> data,
                     std::span<const std::int64_t> shape) {
   return npy::save(path, data, shape);

@@ -7,6 +7,20 @@
 #include "cli.hpp"
 
 namespace posenc::cli {
+namespace {
+
+// Writes B [heads, Q, K] = the bias of a BiasEncoder for --q-len, --k-len, --query-offset.
+template <BiasEncoder E>
+status write_bias(const args& a, const E& enc, std::int64_t heads) {
+  const std::array<std::int64_t, 3> shape{heads, a.q_len, a.k_len};
+  POSENC_TRY(check_output_size(shape));
+  std::vector<float> b(static_cast<std::size_t>(shape[0] * shape[1] * shape[2]));
+  POSENC_TRY(enc.bias(a.q_len, a.k_len, a.query_offset,
+                      tensor_view(b.data(), shape[0], shape[1], shape[2])));
+  return write_floats(a.out, b, shape);
+}
+
+}  // namespace
 
 status relpos_t5_op(const args& a) {
   auto cfg = hf::t5_config_from(a.config);
@@ -33,12 +47,7 @@ status bias_t5_op(const args& a) {
   }
   auto enc = t5::make(*cfg, matrix_view<const float>(w->data.data(), w->shape[0], w->shape[1]));
   if (!enc) return enc.error();
-  const std::array<std::int64_t, 3> shape{cfg->num_heads, a.q_len, a.k_len};
-  POSENC_TRY(check_output_size(shape));
-  std::vector<float> b(static_cast<std::size_t>(shape[0] * shape[1] * shape[2]));
-  POSENC_TRY(enc->bias(a.q_len, a.k_len, a.query_offset,
-                       tensor_view(b.data(), shape[0], shape[1], shape[2])));
-  return write_floats(a.out, b, shape);
+  return write_bias(a, *enc, cfg->num_heads);
 }
 
 status bias_alibi_op(const args& a) {
@@ -46,12 +55,7 @@ status bias_alibi_op(const args& a) {
   if (!cfg) return cfg.error();
   auto enc = alibi::make(*cfg);
   if (!enc) return enc.error();
-  const std::array<std::int64_t, 3> shape{cfg->num_heads, a.q_len, a.k_len};
-  POSENC_TRY(check_output_size(shape));
-  std::vector<float> b(static_cast<std::size_t>(shape[0] * shape[1] * shape[2]));
-  POSENC_TRY(enc->bias(a.q_len, a.k_len, a.query_offset,
-                       tensor_view(b.data(), shape[0], shape[1], shape[2])));
-  return write_floats(a.out, b, shape);
+  return write_bias(a, *enc, cfg->num_heads);
 }
 
 }  // namespace posenc::cli

@@ -38,22 +38,13 @@ status fope_op(const args& a) {
   coef.sin.assign(w->begin(), w->begin() + static_cast<std::ptrdiff_t>(half));
   coef.cos.assign(w->begin() + static_cast<std::ptrdiff_t>(half), w->end());
 
-  auto x = read_floats(a.in, "in", 3);
-  if (!x) return x.error();
-  auto pos = read_positions(a.positions, "positions");
-  if (!pos) return pos.error();
-  if (static_cast<std::int64_t>(pos->size()) != x->shape[0]) {
-    return make_error(errc::shape_mismatch, "--positions has ", pos->size(),
-                      " entries but --in has ", x->shape[0], " tokens");
-  }
-  if (x->shape[2] != cfg->head_dim) {
-    return make_error(errc::shape_mismatch, "--in has head_dim ", x->shape[2],
-                      " but the config gives ", cfg->head_dim);
-  }
+  auto in = read_rotary_input(a, cfg->head_dim);
+  if (!in) return in.error();
+  auto& x = in->x;
   auto enc = fope::make(*cfg, std::move(coef));
   if (!enc) return enc.error();
-  POSENC_TRY(enc->rotate(heads_view(x->data.data(), x->shape[0], x->shape[1], x->shape[2]), *pos));
-  return write_floats(a.out, x->data, x->shape);
+  POSENC_TRY(enc->rotate(heads_view(x.data.data(), x.shape[0], x.shape[1], x.shape[2]), in->positions));
+  return write_floats(a.out, x.data, x.shape);
 }
 
 }  // namespace posenc::cli
