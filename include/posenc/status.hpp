@@ -45,11 +45,14 @@ constexpr std::string_view errc_name(errc c) noexcept {
 /// The outcome of a fallible call: ok, or an error code with a message.
 class [[nodiscard]] status {
  public:
+  /// Success.
   status() noexcept = default;
+  /// An error: code and a message naming the offending value.
   status(errc code, std::string message) noexcept : code_(code), message_(std::move(message)) {}
 
   /// True when the call succeeded.
   bool ok() const noexcept { return code_ == errc::ok; }
+  /// Same as ok().
   explicit operator bool() const noexcept { return ok(); }
   /// The error code (errc::ok on success).
   errc code() const noexcept { return code_; }
@@ -67,14 +70,19 @@ class [[nodiscard]] result {
   static_assert(!std::is_reference_v<T>, "result<T&> is not supported");
 
  public:
+  /// A result holding a value.
   result(T value) noexcept(std::is_nothrow_move_constructible_v<T>) : value_(std::move(value)) {}
+  /// A result holding an error (which must not be ok).
   result(status error) noexcept : error_(std::move(error)) {
     POSENC_ASSERT(!error_.ok(), "result constructed from an ok status without a value");
   }
 
+  /// True when a value is present.
   bool has_value() const noexcept { return value_.has_value(); }
+  /// Same as has_value().
   explicit operator bool() const noexcept { return has_value(); }
 
+  /// The value; asserts (POSENC_ASSERT) that there is one. operator* and -> are the same.
   T& value() & noexcept { return check(), *value_; }
   const T& value() const& noexcept { return check(), *value_; }
   T&& value() && noexcept { return check(), std::move(*value_); }

@@ -40,6 +40,7 @@ struct view2 {
 
   /// Pointer to row r.
   T* row(std::int64_t r) const noexcept { return data + r * stride; }
+  /// Read-only version of this view.
   operator view2<const T>() const noexcept { return {data, rows, cols, stride}; }
 };
 
@@ -124,6 +125,7 @@ status validate(const view2<T>& v, std::string_view what) noexcept {
 
 // ---- Eigen adaptors ---------------------------------------------------------------------
 
+/// An owned row-major Eigen matrix (what encoders that own a table store).
 template <class T>
 using row_major_matrix = Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic,
                                        Eigen::RowMajor>;

@@ -53,7 +53,9 @@ class learned {
     return learned(cfg, std::move(storage));
   }
 
+  /// The configuration it was made from.
   const learned_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "learned".
   static constexpr std::string_view name() noexcept { return "learned"; }
   /// Width of a row (hidden_size).
   std::int64_t width() const noexcept { return cfg_.hidden_size; }

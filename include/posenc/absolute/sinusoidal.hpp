@@ -81,7 +81,9 @@ class sinusoidal {
     return sinusoidal(cfg, std::move(w));
   }
 
+  /// The configuration it was made from.
   const sinusoidal_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "sinusoidal".
   static constexpr std::string_view name() noexcept { return "sinusoidal"; }
   /// Width of a row (d_model).
   std::int64_t width() const noexcept { return cfg_.d_model; }

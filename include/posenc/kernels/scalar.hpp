@@ -46,9 +46,11 @@ constexpr row_block<T> offset_block(row_block<T> b, std::int64_t offset) noexcep
   return {b.rows > 0 ? b.data + offset : b.data, b.rows, b.stride};
 }
 
-/// The exact float value of a stored element.
+/// The exact float value of a stored element (float, float16, bfloat16).
 inline float widen(float v) noexcept { return v; }
+/// The exact float value of a float16.
 inline float widen(float16 v) noexcept { return static_cast<float>(v); }
+/// The exact float value of a bfloat16.
 inline float widen(bfloat16 v) noexcept { return static_cast<float>(v); }
 
 /// A float rounded to storage type T (nearest even).

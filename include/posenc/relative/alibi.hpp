@@ -73,7 +73,9 @@ class alibi {
     return alibi(cfg, std::move(slopes));
   }
 
+  /// The configuration it was made from.
   const alibi_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "alibi".
   static constexpr std::string_view name() noexcept { return "alibi"; }
   /// The slope of each head, rounded to float.
   std::span<const float> slopes() const noexcept { return slopes_; }

@@ -180,7 +180,9 @@ class deberta {
     return deberta(cfg, std::move(*kr), std::move(*qr));
   }
 
+  /// The configuration it was made from.
   const deberta_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "deberta".
   static constexpr std::string_view name() noexcept { return "deberta"; }
   /// 1 / sqrt(head_dim * scale_factor), the factor every term is multiplied by.
   double scale() const noexcept {

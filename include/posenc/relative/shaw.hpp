@@ -88,7 +88,9 @@ class shaw {
                      detail::matrix_storage(std::move(wv)));
   }
 
+  /// The configuration it was made from.
   const shaw_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "shaw".
   static constexpr std::string_view name() noexcept { return "shaw"; }
   /// The factor tensor2tensor applies to q . (k + a^K): 1 / sqrt(head_dim).
   double scale() const noexcept { return 1.0 / std::sqrt(static_cast<double>(cfg_.head_dim)); }

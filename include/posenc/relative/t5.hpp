@@ -137,7 +137,9 @@ class t5 {
     return make_with(cfg, detail::matrix_storage(std::move(table)));
   }
 
+  /// The configuration it was made from.
   const t5_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "t5".
   static constexpr std::string_view name() noexcept { return "t5"; }
   /// The bucket function.
   const t5_buckets& buckets() const noexcept { return buckets_; }

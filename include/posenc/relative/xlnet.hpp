@@ -163,7 +163,9 @@ class xlnet {
     return xlnet(cfg, lo, hi, std::move(kr), std::move(vkr), std::move(u));
   }
 
+  /// The configuration it was made from.
   const xlnet_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "xlnet".
   static constexpr std::string_view name() noexcept { return "xlnet"; }
   /// 1 / sqrt(head_dim), the factor (ac + bd) is multiplied by.
   double scale() const noexcept { return 1.0 / std::sqrt(static_cast<double>(cfg_.head_dim)); }

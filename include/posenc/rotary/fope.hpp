@@ -216,7 +216,9 @@ class fope {
     return f;
   }
 
+  /// The configuration it was made from.
   const fope_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "fope".
   static constexpr std::string_view name() noexcept { return "fope"; }
   /// Omega: the M Fourier input frequencies, in double.
   std::span<const double> frequencies() const noexcept { return basis_.frequencies; }
@@ -226,6 +228,7 @@ class fope {
   std::int64_t outputs() const noexcept { return basis_.outputs; }
   /// Heads with their own coefficients (1 when shared).
   std::int64_t coefficient_heads() const noexcept { return coef_.heads; }
+  /// The coefficients it was made with (sin, then cos).
   const fope_coefficients& coefficients() const noexcept { return coef_; }
 
   /// FC_h(p) and FS_h(p) padded to head_dim/2 values each (h < coefficient_heads()).

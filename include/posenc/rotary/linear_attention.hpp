@@ -116,7 +116,9 @@ class rope_linear_attention {
     return rope_linear_attention(cfg, d, std::move(*r));
   }
 
+  /// The configuration it was made from.
   const linear_attention_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "rope_linear_attention".
   static constexpr std::string_view name() noexcept { return "rope_linear_attention"; }
   /// Dims of each q and k row.
   std::int64_t input_dim() const noexcept { return input_dim_; }

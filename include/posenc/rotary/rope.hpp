@@ -102,7 +102,9 @@ class rope {
     return make_for_length(cfg_, seq_len);
   }
 
+  /// The configuration it was made from.
   const rope_config& config() const noexcept { return cfg_; }
+  /// The encoder's name, "rope".
   static constexpr std::string_view name() noexcept { return "rope"; }
   /// Dims rotated per head (even).
   std::int64_t rotary_dim() const noexcept { return rotary_dim_; }
