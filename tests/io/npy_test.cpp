@@ -70,6 +70,10 @@ TEST_CASE("reads the files NumPy writes", "[npy]") {
   auto empty = npy::parse(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4), }", nullptr, 0), "y");
   REQUIRE(empty);
   CHECK(empty->size() == 0);
+  // (4, 0): the 0 may come last (this used to be rejected as "needs more data bytes").
+  auto empty_last = npy::parse(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 0), }", nullptr, 0), "y");
+  REQUIRE(empty_last);
+  CHECK(empty_last->size() == 0);
 }
 
 TEST_CASE("serialize writes what parse reads, in NumPy's format", "[npy]") {
@@ -82,6 +86,16 @@ TEST_CASE("serialize writes what parse reads, in NumPy's format", "[npy]") {
   const auto ib = npy::serialize<std::int64_t>(ints, one);
   CHECK(ib == npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", ints.data(), 24));
   CHECK(*npy::to_int64(*npy::parse(ib, "i"), "i") == ints);
+  // A header past 1.0's 16-bit length (rank 30000) is written as format 2.0, not truncated.
+  const std::vector<std::int64_t> deep(30000, 1);
+  const std::vector<float> one_value{7.0f};
+  const auto db = npy::serialize<float>(one_value, deep);
+  CHECK(db[6] == 2);
+  CHECK((db.size() - 1 * 4) % 64 == 0);
+  auto back = npy::parse(db, "deep");
+  REQUIRE(back);
+  CHECK(back->shape == deep);
+  CHECK(*npy::to_float(*back, "deep") == one_value);
 }
 
 TEST_CASE("save writes atomically and leaves nothing on failure", "[npy]") {
@@ -143,7 +157,12 @@ TEST_CASE("malformed files are errors that name the problem", "[npy][errors]") {
              Contains("non-negative integer"));
   // A huge shape must fail on the size check without allocating.
   CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", f, 16)).message(),
-             Contains("needs more data bytes"));
+             Contains("shape (4611686018427387904,4,) is too large"));
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 4), }", f, 16)).message(),
+             Contains("needs 17592186044416 data bytes, the file has 16"));
+  // An empty array may have any other extents, as long as they cannot overflow.
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4, 0), }", f, 0)).message(),
+             Contains("is too large"));
   CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", f, 16)).message(),
              Contains("overflows"));
   CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'shape': (4,), }", f, 16)).message(),

@@ -6,6 +6,7 @@
 // Every error names the key and the offending value. JSON is parsed without exceptions.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -43,8 +44,46 @@ constexpr std::string_view encoding_name(encoding e) noexcept {
   return names[static_cast<int>(e)];
 }
 
-/// Parses JSON text; malformed text (including NaN/Infinity, which JSON lacks) is an error.
+/// Deepest nesting of arrays and objects parse() accepts. Real configs nest 3 or 4 levels;
+/// the bound keeps nlohmann_json's recursive dump and copy off deep stacks.
+inline constexpr int max_json_depth = 64;
+
+namespace detail {
+// The deepest [ / { nesting of JSON text, counting brackets outside strings only.
+inline int json_depth(std::string_view text) noexcept {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// A JSON value for an error message: its text, cut to 64 characters.
+inline std::string brief(const json& v) noexcept {
+  std::string s = v.dump();
+  if (s.size() > 64) s = s.substr(0, 61) + "...";
+  return s;
+}
+}  // namespace detail
+
+/// Parses JSON text; malformed text (including NaN/Infinity, which JSON lacks) is an error,
+/// and so is nesting deeper than max_json_depth.
 [[nodiscard]] inline result<json> parse(std::string_view text, std::string_view what) noexcept {
+  if (const int depth = detail::json_depth(text); depth > max_json_depth) {
+    return make_error(errc::parse_error, what, ": JSON nested ", depth, " levels deep (at most ",
+                      max_json_depth, ")");
+  }
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return make_error(errc::parse_error, what,
@@ -71,7 +110,7 @@ constexpr std::string_view encoding_name(encoding e) noexcept {
   if (it == obj.end() || it->is_null()) return std::optional<double>{};
   if (!it->is_number()) {
     return make_error(errc::invalid_config, "config key '", key, "' must be a number, got ",
-                      it->dump());
+                      detail::brief(*it));
   }
   const double v = it->get<double>();
   if (!std::isfinite(v)) {
@@ -87,7 +126,7 @@ constexpr std::string_view encoding_name(encoding e) noexcept {
   if (it == obj.end() || it->is_null()) return std::optional<std::int64_t>{};
   if (it->is_number_integer()) {
     if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
-      return make_error(errc::invalid_config, "config key '", key, "' is too large: ", it->dump());
+      return make_error(errc::invalid_config, "config key '", key, "' is too large: ", detail::brief(*it));
     }
     return std::optional<std::int64_t>{it->get<std::int64_t>()};
   }
@@ -98,7 +137,7 @@ constexpr std::string_view encoding_name(encoding e) noexcept {
     }
   }
   return make_error(errc::invalid_config, "config key '", key, "' must be an integer, got ",
-                    it->dump());
+                    detail::brief(*it));
 }
 
 /// A boolean at key (null or missing: nullopt).
@@ -108,7 +147,7 @@ constexpr std::string_view encoding_name(encoding e) noexcept {
   if (it == obj.end() || it->is_null()) return std::optional<bool>{};
   if (!it->is_boolean()) {
     return make_error(errc::invalid_config, "config key '", key, "' must be true or false, got ",
-                      it->dump());
+                      detail::brief(*it));
   }
   return std::optional<bool>{it->get<bool>()};
 }
@@ -120,7 +159,7 @@ constexpr std::string_view encoding_name(encoding e) noexcept {
   if (it == obj.end() || it->is_null()) return std::optional<std::string>{};
   if (!it->is_string()) {
     return make_error(errc::invalid_config, "config key '", key, "' must be a string, got ",
-                      it->dump());
+                      detail::brief(*it));
   }
   return std::optional<std::string>{it->get<std::string>()};
 }
@@ -163,7 +202,7 @@ using key_list = std::span<const std::string_view>;
   for (const auto& v : *it) {
     if (!v.is_number()) {
       return make_error(errc::invalid_config, "config key '", key,
-                        "' must hold numbers only, got ", v.dump());
+                        "' must hold numbers only, got ", detail::brief(v));
     }
     out.push_back(v.get<double>());
   }
@@ -258,7 +297,7 @@ inline result<const json*> rope_scaling_object(const json& cfg) noexcept {
     if (it == cfg.end() || it->is_null()) continue;
     if (!it->is_object()) {
       return make_error(errc::invalid_config, "config key '", key, "' must be an object, got ",
-                        it->dump());
+                        detail::brief(*it));
     }
     return &*it;
   }
@@ -638,13 +677,13 @@ inline result<std::optional<std::int64_t>> head_dim_of(const json& cfg, std::str
     for (const auto& e : *it) {
       if (!e.is_string()) {
         return make_error(errc::invalid_config, "config key 'pos_att_type' must hold strings, got ",
-                          e.dump());
+                          detail::brief(e));
       }
       types.push_back(e.get<std::string>());
     }
   } else if (it != cfg.end() && !it->is_null()) {
     return make_error(errc::invalid_config,
-                      "config key 'pos_att_type' must be a string or a list, got ", it->dump());
+                      "config key 'pos_att_type' must be a string or a list, got ", detail::brief(*it));
   }
   out.c2p = out.p2c = out.p2p = false;
   for (auto& t : types) {

@@ -48,6 +48,7 @@ struct array {
 
   /// Number of elements (product of the shape; 1 for rank 0).
   std::int64_t size() const noexcept {
+    // parse() guarantees the extents multiply without overflow (see there).
     std::int64_t n = 1;
     for (auto d : shape) n *= d;
     return n;
@@ -206,22 +207,32 @@ T load_le(const unsigned char* p) noexcept {
   }
   out.type = *type;
   const std::size_t data_bytes = b.size() - offset - header_len;
-  std::uint64_t n = 1;
-  for (auto d : out.shape) {
-    if (d != 0 && n > data_bytes / static_cast<std::uint64_t>(d)) {
-      n = UINT64_MAX;  // cannot fit in the file: report as a size mismatch below
-      break;
-    }
-    n *= static_cast<std::uint64_t>(d);
-  }
   const std::size_t esize = dtype_size(out.type);
-  if (n == UINT64_MAX || n * esize != data_bytes) {
-    std::string shape = "(";
-    for (auto d : out.shape) shape += std::to_string(d) + ",";
-    shape += ")";
-    return make_error(errc::parse_error, what, ": shape ", shape, " of ", dtype_descr(out.type),
-                      " needs ", n == UINT64_MAX ? std::string("more") : std::to_string(n * esize),
-                      " data bytes, the file has ", data_bytes);
+  auto shape_text = [&] {
+    std::string t = "(";
+    for (auto d : out.shape) t += std::to_string(d) + ",";
+    return t + ")";
+  };
+  // As NumPy does, the extents other than 0 must multiply to a byte count that fits int64,
+  // even when a 0 extent leaves the array empty: callers multiply extents freely.
+  std::uint64_t nonzero = esize;
+  bool empty = false;
+  for (auto d : out.shape) {
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonzero > static_cast<std::uint64_t>(INT64_MAX) / static_cast<std::uint64_t>(d)) {
+      return make_error(errc::parse_error, what, ": shape ", shape_text(),
+                        " is too large (its byte count overflows int64)");
+    }
+    nonzero *= static_cast<std::uint64_t>(d);
+  }
+  const std::uint64_t needed = empty ? 0 : nonzero;
+  if (needed != data_bytes) {
+    return make_error(errc::parse_error, what, ": shape ", shape_text(), " of ",
+                      dtype_descr(out.type), " needs ", needed, " data bytes, the file has ",
+                      data_bytes);
   }
   out.bytes.assign(b.begin() + static_cast<std::ptrdiff_t>(offset + header_len), b.end());
   return out;
@@ -281,7 +292,8 @@ T load_le(const unsigned char* p) noexcept {
   return out;
 }
 
-/// The bytes of a format-1.0 .npy file holding `data` (<f4 for float, <i8 for int64).
+/// The bytes of a .npy file holding `data` (<f4 for float, <i8 for int64): format 1.0, or 2.0
+/// when the header does not fit 1.0's 16-bit length.
 template <class T>
 std::vector<unsigned char> serialize(std::span<const T> data, std::span<const std::int64_t> shape) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, std::int64_t>,
@@ -296,14 +308,19 @@ std::vector<unsigned char> serialize(std::span<const T> data, std::span<const st
   header += shape.size() == 1 ? ",)" : ")";
   header += ", }";
   // Pad with spaces so the data starts on a 64-byte boundary; the header ends in '\n'.
-  const std::size_t total = 10 + header.size() + 1;
+  // Format 1.0 stores the header length in 16 bits; longer headers (ranks in the thousands)
+  // need format 2.0 and its 32-bit length, as NumPy does.
+  const bool v2 = 10 + header.size() + 1 + 63 > 0xffff;
+  const std::size_t prefix = v2 ? 12 : 10;
+  const std::size_t total = prefix + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
   std::vector<unsigned char> out(detail::magic, detail::magic + 6);
-  out.push_back(1);
+  out.push_back(v2 ? 2 : 1);
   out.push_back(0);
-  out.push_back(static_cast<unsigned char>(header.size() & 0xff));
-  out.push_back(static_cast<unsigned char>(header.size() >> 8));
+  for (std::size_t i = 0; i < (v2 ? 4u : 2u); ++i) {
+    out.push_back(static_cast<unsigned char>((header.size() >> (8 * i)) & 0xff));
+  }
   out.insert(out.end(), header.begin(), header.end());
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   out.insert(out.end(), p, p + data.size_bytes());

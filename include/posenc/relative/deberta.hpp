@@ -167,6 +167,11 @@ class deberta {
       return make_error(errc::invalid_argument, "deberta: heads and head_dim must be positive, got ",
                         cfg.heads, " and ", cfg.head_dim);
     }
+    if (cfg.heads > (std::int64_t{1} << 30) / cfg.head_dim) {
+      return make_error(errc::invalid_argument,
+                        "deberta: heads * head_dim must be at most 2^30, got ", cfg.heads, " * ",
+                        cfg.head_dim);
+    }
     POSENC_TRY(validate(w.rel_embeddings, "rel_embeddings"));
     const std::int64_t rows = deberta_table_rows(cfg);
     if (w.rel_embeddings.rows != rows) {

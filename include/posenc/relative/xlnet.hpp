@@ -140,6 +140,10 @@ class xlnet {
       return make_error(errc::invalid_argument, "xlnet: without clamp_len, max_distance must be "
                         "positive, got ", cfg.max_distance);
     }
+    if (cfg.heads > max_table_floats / cfg.head_dim) {
+      return make_error(errc::invalid_argument, "xlnet: heads * head_dim must be at most 2^30, got ",
+                        cfg.heads, " * ", cfg.head_dim);
+    }
     const std::int64_t width = cfg.heads * cfg.head_dim;
     POSENC_TRY(check_matrix(w.r_w_bias, "r_w_bias", cfg.heads, cfg.head_dim));
     POSENC_TRY(check_matrix(w.r_r_bias, "r_r_bias", cfg.heads, cfg.head_dim));

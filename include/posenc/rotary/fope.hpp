@@ -89,6 +89,8 @@ class fope {
   static constexpr encoder_family family = encoder_family::rotary;
   /// Largest head_dim make() accepts (the per-token series lives on the stack).
   static constexpr std::int64_t max_head_dim = 2048;
+  /// Largest coefficient head count make() accepts.
+  static constexpr std::int64_t max_heads = std::int64_t{1} << 16;
   /// Largest M (Fourier inputs) make() accepts.
   static constexpr std::int64_t max_inputs = 1024;
   /// Largest cached series, in floats (4 GiB).
@@ -101,8 +103,9 @@ class fope {
       return make_error(errc::invalid_argument, "fope: head_dim must be even and in [2, ",
                         max_head_dim, "], got ", d);
     }
-    if (cfg.separate_heads && cfg.heads <= 0) {
-      return make_error(errc::invalid_argument, "fope: heads must be positive, got ", cfg.heads);
+    if (cfg.separate_heads && (cfg.heads <= 0 || cfg.heads > max_heads)) {
+      return make_error(errc::invalid_argument, "fope: heads must be in [1, ", max_heads, "], got ",
+                        cfg.heads);
     }
     if (!std::isfinite(cfg.theta) || cfg.theta <= 0.0) {
       return make_error(errc::invalid_argument, "fope: rope_theta must be a finite positive number, got ",
