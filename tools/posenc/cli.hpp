@@ -9,6 +9,7 @@
 #include <posenc/io/hf_config.hpp>
 #include <posenc/io/npy.hpp>
 #include <posenc/status.hpp>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,6 +63,15 @@ std::string shape_string(std::span<const std::int64_t> shape);
 status check_output_size(std::span<const std::int64_t> shape);
 
 /// Median wall time of f over `runs` calls, in seconds (the tour's and bench's clock).
+/// n standard-normal floats from a fixed seed: demo and timing inputs for tour and bench.
+inline std::vector<float> random_floats(std::int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
 template <class F>
 double median_seconds(F&& f, int runs) {
   std::vector<double> t;

@@ -26,14 +26,6 @@ struct row {
   double baseline = 0.0;    // median per call of the baseline on the same bytes
 };
 
-std::vector<float> random_floats(std::int64_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<std::size_t>(n));
-  for (auto& x : v) x = u(rng);
-  return v;
-}
-
 // Median seconds per call of f: samples of `reps` calls, reps sized so a sample lasts ~2 ms.
 double time_call(const std::function<void()>& f, int samples) {
   f();  // warm up (tables, page faults)
@@ -44,7 +36,10 @@ double time_call(const std::function<void()>& f, int samples) {
 
 std::string dims(std::initializer_list<std::int64_t> d) {
   std::string s;
-  for (auto v : d) s += (s.empty() ? "" : "x") + std::to_string(v);
+  for (auto v : d) {
+    if (!s.empty()) s += 'x';
+    s += std::to_string(v);
+  }
   return s;
 }
 

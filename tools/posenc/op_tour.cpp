@@ -37,14 +37,6 @@ constexpr const char* flan_t5_config = R"({
   "relative_attention_max_distance": 128})";
 constexpr const char* bloom_config = R"({"model_type": "bloom", "hidden_size": 1024, "n_head": 16})";
 
-std::vector<float> random_floats(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
 double dot(const float* a, const float* b, std::int64_t n) {
   double s = 0.0;
   for (std::int64_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
@@ -88,8 +80,8 @@ status tour_model(const char* title, const char* text, std::int64_t first_positi
                      kv_heads = cfg_json->value("num_key_value_heads", 1);
   std::vector<std::int64_t> pos(tokens);
   for (std::int64_t t = 0; t < tokens; ++t) pos[t] = first_position + t;
-  auto q = random_floats(static_cast<std::size_t>(tokens * q_heads * d), 1);
-  auto k = random_floats(static_cast<std::size_t>(tokens * kv_heads * d), 2);
+  auto q = random_floats(tokens * q_heads * d, 1);
+  auto k = random_floats(tokens * kv_heads * d, 2);
   const auto q0 = q, k0 = k;
   POSENC_TRY(enc->rotate(heads_view(q.data(), tokens, q_heads, d),
                          heads_view(k.data(), tokens, kv_heads, d), pos));
@@ -305,7 +297,7 @@ status tour_speed() {
   const std::int64_t tokens = 512, heads = 32, d = 128;
   auto enc = rope::make({.head_dim = d, .theta = 500000.0, .max_positions = tokens});
   if (!enc) return enc.error();
-  auto x = random_floats(static_cast<std::size_t>(tokens * heads * d), 3);
+  auto x = random_floats(tokens * heads * d, 3);
   std::vector<float> dst(x.size());
   std::vector<std::int64_t> pos(tokens);
   for (std::int64_t t = 0; t < tokens; ++t) pos[t] = t;
