@@ -105,6 +105,63 @@ TEST_CASE("posenc rope rejects bad input with one line, exit 2 and no file", "[c
   check_rejects(w, {"frobnicate"}, "posenc:");
 }
 
+// docs/errors.md, CLI side: bad .npy files, absurd sizes and INT64 extremes, each with exit 2,
+// one line naming the value and no output file.
+TEST_CASE("posenc rejects bad .npy files, absurd sizes and extreme positions", "[cli][errors]") {
+  workspace w;
+  const auto rope_cfg = w.file("rope.json", R"({"encoding": "rope", "head_dim": 8})");
+  const auto p = w.ints("p.npy", {0, 1});
+  // A .npy file with the given header dict and data bytes.
+  auto npy_file = [&](const std::string& name, std::string dict, std::size_t data_bytes) {
+    while ((10 + dict.size() + 1) % 64 != 0) dict += ' ';
+    dict += '\n';
+    std::string b = "\x93NUMPY";
+    b += '\x01';
+    b += '\x00';
+    b += static_cast<char>(dict.size() & 0xff);
+    b += static_cast<char>(dict.size() >> 8);
+    b += dict + std::string(data_bytes, '\0');
+    return w.file(name, b);
+  };
+  auto rope = [&](const std::string& in, const std::string& pos) {
+    return std::vector<std::string>{"rope", "--config", rope_cfg, "--positions", pos, "--in", in, "--out", w.out()};
+  };
+  const std::string shape = "'shape': (2, 1, 8), }";
+  check_rejects(w, rope(npy_file("trunc.npy", "{'descr': '<f4', 'fortran_order': False, " + shape, 63), p),
+                "needs 64 data bytes, the file has 63");
+  check_rejects(w, rope(npy_file("over.npy", "{'descr': '<f4', 'fortran_order': False, " + shape, 65), p),
+                "needs 64 data bytes, the file has 65");
+  check_rejects(w, rope(npy_file("be.npy", "{'descr': '>f4', 'fortran_order': False, " + shape, 64), p),
+                "big-endian .npy dtype '>f4'");
+  check_rejects(w, rope(npy_file("fortran.npy", "{'descr': '<f4', 'fortran_order': True, " + shape, 64), p),
+                "Fortran-order");
+  check_rejects(w, rope(npy_file("object.npy", "{'descr': '|O', 'fortran_order': False, " + shape, 128), p),
+                "unsupported .npy dtype '|O'");
+  check_rejects(w, rope(npy_file("huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776, 8), }", 64), p),
+                "is too large");
+  check_rejects(w, rope(npy_file("huge2.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1099511627776, 8), }", 64), p),
+                "needs 70368744177664 data bytes, the file has 64");
+  check_rejects(w, rope(w.floats("x.npy", {2, 1, 8}), w.ints("pmin.npy", {0, INT64_MIN})), "position -9223372036854775808");
+  check_rejects(w, {"rope", "--config", w.file("hd.json", R"({"encoding": "rope", "head_dim": 1099511627776})"),
+                     "--positions", p, "--in", w.floats("x.npy", {2, 1, 8}), "--out", w.out()},
+                "1099511627776");
+  const auto alibi = w.file("alibi.json", R"({"encoding": "alibi", "num_heads": 4})");
+  const std::string big = "1099511627776";
+  check_rejects(w, {"bias", "--config", alibi, "--q-len", big, "--k-len", big, "--out", w.out()},
+                "(4, 1099511627776, 1099511627776) has more than 2^30 elements");
+  check_rejects(w, {"bias", "--config", alibi, "--q-len", "-1", "--k-len", "4", "--out", w.out()},
+                "negative extent");
+  check_rejects(w, {"bias", "--config", w.file("a2.json", R"({"encoding": "alibi", "num_heads": 1099511627776})"),
+                     "--q-len", "2", "--k-len", "2", "--out", w.out()},
+                "got 1099511627776");
+  check_rejects(w, {"relpos", "--config", w.file("t5.json", R"({"encoding": "t5", "num_heads": 2, "relative_attention_num_buckets": 1099511627776})"),
+                     "--q-len", "2", "--k-len", "2", "--out", w.out()},
+                "got 1099511627776");
+  check_rejects(w, {"bias", "--config", alibi, "--q-len", "2", "--k-len", "2", "--query-offset", "-9223372036854775808",
+                     "--out", w.out()},
+                "got -9223372036854775808");
+}
+
 TEST_CASE("posenc --help explains the commands", "[cli]") {
   workspace w;
   std::vector<std::string> args{POSENC_CLI_PATH, "--help"};
