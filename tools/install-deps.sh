@@ -3,7 +3,7 @@
 # Idempotent: packages already present are left as they are.
 set -eu
 packages="cmake make g++ libeigen3-dev catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
-  g++-aarch64-linux-gnu qemu-user"
+  g++-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev valgrind"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=""
 for p in $packages; do
