@@ -31,9 +31,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto f = npy::to_float(*a, "x");
     FUZZ_CHECK(f && static_cast<std::int64_t>(f->size()) == n);
     FUZZ_CHECK(!npy::to_int64(*a, "x"));
+    // The round trip writes <f4: an empty <f2 array whose other extents fit int64 bytes at 2
+    // bytes each may not at 4, and is then (rightly) refused on the way back.
+    std::int64_t f4_bytes = 4;
+    bool fits = true;
+    for (auto d : a->shape) fits = fits && (d == 0 || !__builtin_mul_overflow(f4_bytes, d, &f4_bytes));
     const auto bytes = npy::serialize<float>(*f, a->shape);
     auto back = npy::parse(bytes, "round trip");
-    FUZZ_CHECK(back && back->shape == a->shape && back->type == npy::dtype::f4);
+    FUZZ_CHECK(!fits || (back && back->shape == a->shape && back->type == npy::dtype::f4));
   } else {
     auto i = npy::to_int64(*a, "x");
     FUZZ_CHECK(i && static_cast<std::int64_t>(i->size()) == n);
