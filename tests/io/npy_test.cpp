@@ -9,28 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "../support/npy_bytes.hpp"
+
 using namespace posenc;
 using Catch::Matchers::Contains;
 
 namespace {
 
-// A .npy file: magic, version, header (padded with spaces to 64 bytes as NumPy does), data.
-std::vector<unsigned char> npy_bytes(const std::string& dict, const void* data, std::size_t n,
-                                     int major = 1) {
-  std::string header = dict;
-  const std::size_t prefix = major == 1 ? 10 : 12;
-  while ((prefix + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::vector<unsigned char> b{0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<unsigned char>(major), 0};
-  const std::size_t len = header.size();
-  b.push_back(static_cast<unsigned char>(len & 0xff));
-  b.push_back(static_cast<unsigned char>(len >> 8));
-  if (major == 2) b.push_back(0), b.push_back(0);
-  b.insert(b.end(), header.begin(), header.end());
-  const auto* p = static_cast<const unsigned char*>(data);
-  b.insert(b.end(), p, p + n);
-  return b;
-}
+using posenc::test::npy_bytes;
 
 status parse_error(const std::vector<unsigned char>& b) {
   auto r = npy::parse(b, "x.npy");
@@ -165,6 +151,11 @@ TEST_CASE("malformed files are errors that name the problem", "[npy][errors]") {
              Contains("is too large"));
   CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", f, 16)).message(),
              Contains("overflows"));
+  // INT64_MAX itself is an int64 (its byte count is then too large); one more is not.
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f2', 'fortran_order': False, 'shape': (9223372036854775807,), }", f, 16)).message(),
+             Contains("shape (9223372036854775807,) is too large"));
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f2', 'fortran_order': False, 'shape': (9223372036854775808,), }", f, 16)).message(),
+             Contains("shape entry overflows int64"));
   CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'shape': (4,), }", f, 16)).message(),
              Contains("lacks one of descr, fortran_order, shape"));
   CHECK_THAT(parse_error(npy_bytes("[1, 2]", f, 16)).message(), Contains("does not start with '{'"));

@@ -22,6 +22,9 @@ struct process_result {
 inline process_result run_process(const std::vector<std::string>& argv,
                                   const std::filesystem::path& cwd) {
   const auto err_path = cwd / ".stderr";
+  // Flush first: the child would otherwise write the parent's buffered output a second time.
+  std::fflush(stdout);
+  std::fflush(stderr);
   const pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> args;

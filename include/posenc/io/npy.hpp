@@ -131,8 +131,10 @@ class header_parser {
       if (i_ >= s_.size() || s_[i_] < '0' || s_[i_] > '9') return fail("shape entry is not a non-negative integer");
       std::int64_t v = 0;
       while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
-        if (v > (INT64_MAX - 9) / 10) return fail("shape entry overflows int64");
-        v = v * 10 + (s_[i_++] - '0');
+        const int digit = s_[i_] - '0';
+        if (v > (INT64_MAX - digit) / 10) return fail("shape entry overflows int64");
+        v = v * 10 + digit;
+        ++i_;
       }
       shape.push_back(v);
       skip();
