@@ -146,6 +146,34 @@ TEST_CASE("alibi: causal bias is m (j - i), symmetric is -m |i - j|", "[alibi]")
   }
 }
 
+TEST_CASE("alibi: bias across the fill's tiles and head groups, into padded rows", "[alibi]") {
+  // detail::fill_toeplitz works in tiles of at most 2048 rows and columns (float) and in groups
+  // of heads whose lines fit its 16 KiB buffer: these shapes cross every such boundary, and the
+  // output rows and heads are padded (s1 > K, s0 > Q * s1) so the padding must stay untouched.
+  struct shape { std::int64_t heads, q, k, o; };
+  for (const shape s : {shape{3, 3, 4100, 7}, shape{3, 4100, 3, -5}, shape{50, 100, 100, 0},
+                        shape{7, 2049, 2049, 1}}) {
+    const auto e = make(s.heads);
+    const std::int64_t s1 = s.k + 3, s0 = s.q * s1 + 5;
+    std::vector<float> b(static_cast<std::size_t>(s.heads * s0), -7.0f);
+    const posenc::view3<float> out{b.data(), s.heads, s.q, s.k, s0, s1};
+    REQUIRE(e.bias(s.q, s.k, s.o, out).ok());
+    std::int64_t wrong = 0;
+    for (std::int64_t h = 0; h < s.heads; ++h) {
+      const float m = e.slopes()[static_cast<std::size_t>(h)];
+      for (std::int64_t i = 0; i < s.q; ++i) {
+        for (std::int64_t j = 0; j < s1; ++j) {
+          const float want = j < s.k ? m * static_cast<float>(j - (s.o + i)) : -7.0f;
+          wrong += b[static_cast<std::size_t>(h * s0 + i * s1 + j)] != want;
+        }
+      }
+      for (std::int64_t t = s.q * s1; t < s0; ++t) wrong += b[static_cast<std::size_t>(h * s0 + t)] != -7.0f;
+    }
+    INFO("heads " << s.heads << ", Q " << s.q << ", K " << s.k);
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("alibi: invariants of the bias", "[alibi]") {
   const std::int64_t heads = 6, n = 17;
   std::vector<float> sym(heads * n * n), cau(heads * n * n);

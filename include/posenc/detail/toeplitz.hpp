@@ -1,12 +1,14 @@
 // Internal: filling [heads, Q, K] blocks whose entries depend on the key-query distance only.
 //
 // T5 and ALiBi biases (and T5 bucket ids) are Toeplitz in (i, j): entry (h, i, j) is a function
-// of d = j - i. Row 0 holds d = 0 .. K-1; row i is row i-1 shifted right by one with a new
-// entry d = -i at its front. So every value is computed once per distance (Q + K - 1 of them,
-// for all heads at once) and the rest of the block is plain copies from the row just written,
-// which is still in cache: the fill runs at the speed of writing the output.
+// of d = j - i. A tile of r rows and c columns holds the r + c - 1 distances of one "line", so
+// each head's line is computed once per tile into a small stack buffer and every row of the
+// tile is one copy out of it. The copies write each head's rows in address order and read from
+// L1, so the fill runs near the speed of writing the output; the per-distance work (a T5
+// bucket, an ALiBi product) is done for a group of heads at once, not per entry.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -47,21 +49,46 @@ status check_bias_out(std::string_view who, const view3<T>& out, std::int64_t he
   return {};
 }
 
-/// Fills out[h, i, j] = value of distance j - i for every head h. `edge(d, dst, stride)` writes
-/// the value of distance d for head h to dst[h * stride] for h < out.n0. out must be validated
-/// (rows do not overlap), with a contiguous last dimension.
+/// Bytes of stack fill_toeplitz uses for its lines (no call allocates; DESIGN.md).
+inline constexpr std::size_t toeplitz_scratch_bytes = 16384;
+
+/// Fills out[h, i, j] = value of distance j - i for every head h. `edge(d, dst, stride, h0, h1)`
+/// writes the value of distance d for heads h0 <= h < h1 to dst[(h - h0) * stride]. out must
+/// be validated (rows do not overlap), with a contiguous last dimension.
 template <class T, class Edge>
 void fill_toeplitz(const view3<T>& out, Edge&& edge) noexcept {
   static_assert(std::is_trivially_copyable_v<T>);
-  const std::int64_t heads = out.n0, rows = out.n1, cols = out.n2;
+  constexpr auto cap = static_cast<std::int64_t>(toeplitz_scratch_bytes / sizeof(T));
+  const std::int64_t heads = out.n0, rows = out.n1, cols = out.n2, row_stride = out.s1;
   if (heads == 0 || rows == 0 || cols == 0) return;
-  T* row0 = out.row(0, 0);
-  for (std::int64_t j = 0; j < cols; ++j) edge(j, row0 + j, out.s0);
-  const auto shifted = static_cast<std::size_t>(cols - 1) * sizeof(T);
-  for (std::int64_t i = 1; i < rows; ++i) {
-    edge(-i, out.row(0, i), out.s0);
-    for (std::int64_t h = 0; h < heads; ++h) {
-      std::memcpy(out.row(h, i) + 1, out.row(h, i - 1), shifted);
+  // Tiles of at most cap / 2 rows and columns, so one head's line (r + c - 1 values) fits;
+  // as many heads as fit share a pass over the distances.
+  const std::int64_t tile_cols = std::min(cols, cap / 2), tile_rows = std::min(rows, cap / 2);
+  const std::int64_t group = std::max<std::int64_t>(1, cap / (tile_rows + tile_cols - 1));
+  T line[cap];
+  for (std::int64_t j0 = 0; j0 < cols; j0 += tile_cols) {
+    const std::int64_t c = std::min(tile_cols, cols - j0);
+    for (std::int64_t i0 = 0; i0 < rows; i0 += tile_rows) {
+      const std::int64_t r = std::min(tile_rows, rows - i0);
+      const std::int64_t len = r + c - 1;
+      const std::int64_t d_min = j0 - (i0 + r - 1);  // the distance at line[0]
+      for (std::int64_t h0 = 0; h0 < heads; h0 += group) {
+        const std::int64_t h1 = std::min(heads, h0 + group);
+        for (std::int64_t k = 0; k < len; ++k) edge(d_min + k, line + k, len, h0, h1);
+        auto bytes = static_cast<std::size_t>(c) * sizeof(T);
+#if defined(__GNUC__)
+        // Hide the size's bound (cap / 2 elements) from the compiler: knowing it, GCC inlines
+        // each copy as `rep movsq`, which is several times slower than the library's memcpy
+        // for these unaligned rows.
+        asm("" : "+r"(bytes));
+#endif
+        for (std::int64_t h = h0; h < h1; ++h) {
+          // Row i0 + i starts at distance j0 - i0 - i, which is line index r - 1 - i.
+          const T* head_line = line + (h - h0) * len + (r - 1);
+          T* first = out.row(h, i0) + j0;
+          for (std::int64_t i = 0; i < r; ++i) std::memcpy(first + i * row_stride, head_line - i, bytes);
+        }
+      }
     }
   }
 }

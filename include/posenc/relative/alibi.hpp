@@ -88,16 +88,17 @@ class alibi {
     POSENC_TRY(detail::check_bias_extents("alibi", q_len, k_len, q_offset));
     POSENC_TRY(detail::check_bias_out("alibi", out, cfg_.num_heads, q_len, k_len));
     const float* m = slopes_.data();
-    const std::int64_t heads = cfg_.num_heads;
     if (cfg_.causal) {
-      detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride) {
+      detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,
+                                     std::int64_t h1) {
         const auto rel = static_cast<double>(d - q_offset);
-        for (std::int64_t h = 0; h < heads; ++h) dst[h * stride] = static_cast<float>(m[h] * rel);
+        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = static_cast<float>(m[h] * rel);
       });
     } else {
-      detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride) {
+      detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,
+                                     std::int64_t h1) {
         const double dist = std::fabs(static_cast<double>(d - q_offset));
-        for (std::int64_t h = 0; h < heads; ++h) dst[h * stride] = static_cast<float>(-m[h] * dist);
+        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = static_cast<float>(-m[h] * dist);
       });
     }
     return {};

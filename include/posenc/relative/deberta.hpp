@@ -117,7 +117,8 @@ inline std::int64_t deberta_relative_position(const deberta_config& cfg, std::in
   POSENC_TRY(detail::check_bias_extents("deberta", q_len, k_len, q_offset));
   POSENC_TRY(detail::check_matrix_out("deberta", out, q_len, k_len));
   const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
-  detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t) {
+  detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t, std::int64_t,
+                                   std::int64_t) {
     *dst = deberta_relative_position(cfg, q_offset, d);  // query - key = o - d
   });
   return {};

@@ -98,7 +98,8 @@ class t5_buckets {
                         "], expected [Q, K] = [", q_len, ", ", k_len, "]");
     }
     const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
-    detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t) {
+    detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t, std::int64_t,
+                                   std::int64_t) {
       *dst = bucket(d - q_offset);
     });
     return {};
@@ -160,9 +161,10 @@ class t5 {
     POSENC_TRY(detail::check_bias_extents("t5", q_len, k_len, q_offset));
     POSENC_TRY(detail::check_bias_out("t5", out, cfg_.num_heads, q_len, k_len));
     const view2<const float> w = table();
-    detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride) {
+    detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,
+                                   std::int64_t h1) {
       const float* row = w.row(buckets_.bucket(d - q_offset));
-      for (std::int64_t h = 0; h < w.cols; ++h) dst[h * stride] = row[h];
+      for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = row[h];
     });
     return {};
   }

@@ -44,7 +44,7 @@ struct yarn_scaling {
   double beta_slow = 1.0;                            ///< 0 means the default, as HF's `or`
   double mscale = 0.0;                               ///< with mscale_all_dim: DeepSeek's ratio
   double mscale_all_dim = 0.0;
-  std::optional<double> attention_factor;            ///< overrides the computed factor
+  std::optional<double> attention_factor{};          ///< overrides the computed factor
   bool truncate = true;                              ///< floor/ceil the correction range
 };
 /// LongRoPE (Phi-3): per-frequency rescale factors, short or long by sequence length.
@@ -54,7 +54,7 @@ struct longrope_scaling {
   double factor = 0.0;               ///< 0: max_position_embeddings / original (as HF)
   std::int64_t original_max_position_embeddings = 0;
   std::int64_t max_position_embeddings = 0;
-  std::optional<double> attention_factor;
+  std::optional<double> attention_factor{};
 };
 /// Llama 3.1: keep high frequencies, divide low ones by `factor`, blend in between.
 struct llama3_scaling {
