@@ -54,6 +54,27 @@ inline void memset_baseline(benchmark::State& state, std::int64_t bytes, std::in
   if (items > 0) state.SetItemsProcessed(state.iterations() * items);
 }
 
+/// Times a BiasEncoder's bias(n, n, 0, out) into out [heads, n, n] floats, n = state.range(0);
+/// reports the output bytes, as memset_bias does.
+template <class Encoder>
+void bias_bench(benchmark::State& state, const Encoder& enc, std::int64_t heads) {
+  const std::int64_t n = state.range(0);
+  std::vector<float> out(static_cast<std::size_t>(heads * n * n));
+  for (auto _ : state) {
+    auto st = enc.bias(n, n, 0, tensor_view(out.data(), heads, n, n));
+    benchmark::DoNotOptimize(st);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+}
+
+/// The baseline of bias_bench: memset of the same bytes.
+inline void memset_bias(benchmark::State& state, std::int64_t heads) {
+  const std::int64_t n = state.range(0);
+  memset_baseline(state, heads * n * n * std::int64_t{sizeof(float)});
+}
+
 /// Times a ScoreEncoder's add_scores on q, k [n, heads, head_dim] (values in [-scale, scale))
 /// into logits [heads, n, n], n = state.range(0); reports 2 x logits bytes (read + write, as
 /// memcpy_logits moves) and one item per logit.

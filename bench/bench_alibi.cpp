@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <posenc/relative/alibi.hpp>
-#include <vector>
 
 #include "baselines.hpp"
 
@@ -15,23 +14,11 @@ namespace {
 constexpr std::int64_t heads = 12;
 
 void alibi_bias(benchmark::State& state, bool causal) {
-  const std::int64_t n = state.range(0);
-  const auto e = *posenc::alibi::make({.num_heads = heads, .causal = causal});
-  std::vector<float> out(static_cast<std::size_t>(heads * n * n));
-  for (auto _ : state) {
-    auto st = e.bias(n, n, 0, posenc::tensor_view(out.data(), heads, n, n));
-    benchmark::DoNotOptimize(st);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+  posenc::bench::bias_bench(state, *posenc::alibi::make({.num_heads = heads, .causal = causal}), heads);
 }
 
 // Baseline: writing the same bytes as alibi_bias.
-void memset_same_bytes(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  posenc::bench::memset_baseline(state, heads * n * n * std::int64_t{sizeof(float)});
-}
+void memset_same_bytes(benchmark::State& state) { posenc::bench::memset_bias(state, heads); }
 
 }  // namespace
 

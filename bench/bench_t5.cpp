@@ -28,16 +28,7 @@ const posenc::t5& encoder(bool bidirectional) {
 }
 
 void t5_bias(benchmark::State& state, bool bidirectional) {
-  const std::int64_t n = state.range(0);
-  std::vector<float> out(static_cast<std::size_t>(heads * n * n));
-  const auto& e = encoder(bidirectional);
-  for (auto _ : state) {
-    auto st = e.bias(n, n, 0, posenc::tensor_view(out.data(), heads, n, n));
-    benchmark::DoNotOptimize(st);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+  posenc::bench::bias_bench(state, encoder(bidirectional), heads);
 }
 
 void t5_relative_positions(benchmark::State& state) {
@@ -54,10 +45,7 @@ void t5_relative_positions(benchmark::State& state) {
 }
 
 // Baseline: writing the same bytes as t5_bias.
-void memset_same_bytes(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  posenc::bench::memset_baseline(state, heads * n * n * std::int64_t{sizeof(float)});
-}
+void memset_same_bytes(benchmark::State& state) { posenc::bench::memset_bias(state, heads); }
 
 }  // namespace
 

@@ -134,7 +134,7 @@ const posenc::test::rows core_rows{
      "alibi: query offset must be in [-2^51, 2^51], got -2251799813685249",
      [] { return alibi_bias(3, 4, -big, {2, 3, 4}, 12, 4); }},
     {toeplitz_hpp, errc::shape_mismatch,
-     "<who>: out has shape [<out.n0>, <out.n1>, <out.n2>], expected [heads, Q, K] = [<heads>, <q_len>, <k_len>]",
+     "<who>: <what> has shape [<out.n0>, <out.n1>, <out.n2>], expected [heads, Q, K] = [<heads>, <q_len>, <k_len>]",
      "alibi: out has shape [2, 4, 3], expected [heads, Q, K] = [2, 3, 4]",
      [] { return alibi_out({2, 4, 3}, 12, 3); }},
 };

@@ -36,15 +36,15 @@ inline status check_bias_extents(std::string_view who, std::int64_t q_len, std::
   return {};
 }
 
-/// Checks that out is a well-formed [heads, q_len, k_len] view.
+/// Checks that out (named `what`: out, logits) is a well-formed [heads, q_len, k_len] view.
 template <class T>
-status check_bias_out(std::string_view who, const view3<T>& out, std::int64_t heads,
-                      std::int64_t q_len, std::int64_t k_len) noexcept {
-  POSENC_TRY(validate(out, "out"));
+status check_bias_out(std::string_view who, std::string_view what, const view3<T>& out,
+                      std::int64_t heads, std::int64_t q_len, std::int64_t k_len) noexcept {
+  POSENC_TRY(validate(out, what));
   if (out.n0 != heads || out.n1 != q_len || out.n2 != k_len) {
-    return make_error(errc::shape_mismatch, who, ": out has shape [", out.n0, ", ", out.n1, ", ",
-                      out.n2, "], expected [heads, Q, K] = [", heads, ", ", q_len, ", ", k_len,
-                      "]");
+    return make_error(errc::shape_mismatch, who, ": ", what, " has shape [", out.n0, ", ", out.n1,
+                      ", ", out.n2, "], expected [heads, Q, K] = [", heads, ", ", q_len, ", ",
+                      k_len, "]");
   }
   return {};
 }

@@ -86,7 +86,7 @@ class alibi {
   [[nodiscard]] status bias(std::int64_t q_len, std::int64_t k_len, std::int64_t q_offset,
                             view3<float> out) const noexcept {
     POSENC_TRY(detail::check_bias_extents("alibi", q_len, k_len, q_offset));
-    POSENC_TRY(detail::check_bias_out("alibi", out, cfg_.num_heads, q_len, k_len));
+    POSENC_TRY(detail::check_bias_out("alibi", "out", out, cfg_.num_heads, q_len, k_len));
     const float* m = slopes_.data();
     if (cfg_.causal) {
       detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,

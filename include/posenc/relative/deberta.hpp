@@ -212,11 +212,7 @@ class deberta {
                                   view3<float> logits) const noexcept {
     POSENC_TRY(check(q, "q"));
     POSENC_TRY(check(k, "k"));
-    POSENC_TRY(validate(logits, "logits"));
-    if (logits.n0 != cfg_.heads || logits.n1 != q.n0 || logits.n2 != k.n0) {
-      return make_error(errc::shape_mismatch, "deberta: logits is [", logits.n0, ", ", logits.n1,
-                        ", ", logits.n2, "], expected [", cfg_.heads, ", ", q.n0, ", ", k.n0, "]");
-    }
+    POSENC_TRY(detail::check_bias_out("deberta", "logits", logits, cfg_.heads, q.n0, k.n0));
     POSENC_TRY(detail::check_bias_extents("deberta", q.n0, k.n0, q_offset));
     const std::int64_t lq = q_offset + q.n0, lk = k.n0, w = cfg_.heads * cfg_.head_dim;
     for (std::int64_t h = 0; h < cfg_.heads; ++h) {

@@ -159,7 +159,7 @@ class t5 {
   [[nodiscard]] status bias(std::int64_t q_len, std::int64_t k_len, std::int64_t q_offset,
                             view3<float> out) const noexcept {
     POSENC_TRY(detail::check_bias_extents("t5", q_len, k_len, q_offset));
-    POSENC_TRY(detail::check_bias_out("t5", out, cfg_.num_heads, q_len, k_len));
+    POSENC_TRY(detail::check_bias_out("t5", "out", out, cfg_.num_heads, q_len, k_len));
     const view2<const float> w = table();
     detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,
                                    std::int64_t h1) {

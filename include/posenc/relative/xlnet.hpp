@@ -183,11 +183,7 @@ class xlnet {
                                   view3<float> logits) const noexcept {
     POSENC_TRY(check(q, "q"));
     POSENC_TRY(check(k, "k"));
-    POSENC_TRY(validate(logits, "logits"));
-    if (logits.n0 != cfg_.heads || logits.n1 != q.n0 || logits.n2 != k.n0) {
-      return make_error(errc::shape_mismatch, "xlnet: logits is [", logits.n0, ", ", logits.n1,
-                        ", ", logits.n2, "], expected [", cfg_.heads, ", ", q.n0, ", ", k.n0, "]");
-    }
+    POSENC_TRY(detail::check_bias_out("xlnet", "logits", logits, cfg_.heads, q.n0, k.n0));
     POSENC_TRY(detail::check_bias_extents("xlnet", q.n0, k.n0, q_offset));
     if (q.n0 == 0 || k.n0 == 0) return {};
     // Clamping is monotone, so the extreme distances bound every (i, j).
