@@ -1,7 +1,7 @@
 // Rows of docs/errors.md for the core headers: tensor.hpp (view checks), kernels/dispatch.hpp,
-// attention.hpp, detail/relative.hpp and detail/toeplitz.hpp. The internal checks are reached
-// through public calls: ALiBi's bias() (view3 and bias extents), shaw_relative_ids() (view2
-// and [rows, cols] outputs) and attention_logits().
+// attention.hpp and detail/toeplitz.hpp (detail/relative.hpp's row is in relative.cpp). The
+// internal checks are reached through public calls: ALiBi's bias() (view3 and bias extents),
+// shaw_relative_ids() (view2 and [Q, K] outputs) and attention_logits().
 #include <posenc/attention.hpp>
 #include <posenc/kernels/dispatch.hpp>
 #include <posenc/relative/alibi.hpp>
@@ -121,9 +121,9 @@ const posenc::test::rows core_rows{
      "attention_logits: logits is [<logits.n0>, <logits.n1>, <logits.n2>], expected [<q.n1>, <q.n0>, <k.n0>]",
      "logits is [2, 4, 3], expected [2, 3, 4]", [] { return logits({3, 2, 8}, {4, 2, 8}, {2, 4, 3}); }},
 
-    {"posenc/detail/relative.hpp", errc::shape_mismatch,
-     "<who>: out is [<out.rows>, <out.cols>], expected [<rows>, <cols>]",
-     "shaw: out is [4, 3], expected [3, 4]", [] { return shaw_ids(4, 3, 3); }},
+    {toeplitz_hpp, errc::shape_mismatch,
+     "<who>: out has shape [<out.rows>, <out.cols>], expected [Q, K] = [<q_len>, <k_len>]",
+     "shaw: out has shape [4, 3], expected [Q, K] = [3, 4]", [] { return shaw_ids(4, 3, 3); }},
 
     // detail::check_bias_extents and check_bias_out, through ALiBi
     {toeplitz_hpp, errc::invalid_argument,

@@ -22,14 +22,14 @@
 
 namespace posenc::detail {
 
-// Checks an [rows, cols] output view.
-template <class T>
-status check_matrix_out(std::string_view who, const view2<T>& out, std::int64_t rows,
-                        std::int64_t cols) noexcept {
-  POSENC_TRY(validate(out, "out"));
-  if (out.rows != rows || out.cols != cols) {
-    return make_error(errc::shape_mismatch, who, ": out is [", out.rows, ", ", out.cols,
-                      "], expected [", rows, ", ", cols, "]");
+/// Checks that x (named `what`) is a well-formed [tokens, heads, head_dim] view.
+inline status check_head_layout(std::string_view who, const view3<const float>& x,
+                                std::string_view what, std::int64_t heads,
+                                std::int64_t head_dim) noexcept {
+  POSENC_TRY(validate(x, what));
+  if (x.n1 != heads || x.n2 != head_dim) {
+    return make_error(errc::shape_mismatch, who, ": ", what, " has [heads, head_dim] [", x.n1, ", ",
+                      x.n2, "], expected [", heads, ", ", head_dim, "]");
   }
   return {};
 }

@@ -49,6 +49,18 @@ status check_bias_out(std::string_view who, std::string_view what, const view3<T
   return {};
 }
 
+/// Checks that out is a well-formed [q_len, k_len] matrix (relative position ids).
+template <class T>
+status check_matrix_out(std::string_view who, const view2<T>& out, std::int64_t q_len,
+                        std::int64_t k_len) noexcept {
+  POSENC_TRY(validate(out, "out"));
+  if (out.rows != q_len || out.cols != k_len) {
+    return make_error(errc::shape_mismatch, who, ": out has shape [", out.rows, ", ", out.cols,
+                      "], expected [Q, K] = [", q_len, ", ", k_len, "]");
+  }
+  return {};
+}
+
 /// Bytes of stack fill_toeplitz uses for its lines (no call allocates; DESIGN.md).
 inline constexpr std::size_t toeplitz_scratch_bytes = 16384;
 
@@ -91,6 +103,14 @@ void fill_toeplitz(const view3<T>& out, Edge&& edge) noexcept {
       }
     }
   }
+}
+
+/// Fills the [Q, K] matrix out with id(j - i): one head of fill_toeplitz.
+template <class Id>
+void fill_toeplitz_ids(const view2<std::int64_t>& out, Id&& id) noexcept {
+  const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
+  fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t, std::int64_t,
+                           std::int64_t) { *dst = id(d); });
 }
 
 }  // namespace posenc::detail

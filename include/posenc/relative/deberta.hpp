@@ -116,10 +116,8 @@ inline std::int64_t deberta_relative_position(const deberta_config& cfg, std::in
   POSENC_TRY(detail::check_deberta_positions(cfg));
   POSENC_TRY(detail::check_bias_extents("deberta", q_len, k_len, q_offset));
   POSENC_TRY(detail::check_matrix_out("deberta", out, q_len, k_len));
-  const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
-  detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t, std::int64_t,
-                                   std::int64_t) {
-    *dst = deberta_relative_position(cfg, q_offset, d);  // query - key = o - d
+  detail::fill_toeplitz_ids(out, [&](std::int64_t d) {
+    return deberta_relative_position(cfg, q_offset, d);  // query - key = o - d
   });
   return {};
 }
@@ -283,12 +281,7 @@ class deberta {
   }
 
   status check(const view3<const float>& x, std::string_view what) const noexcept {
-    POSENC_TRY(validate(x, what));
-    if (x.n1 != cfg_.heads || x.n2 != cfg_.head_dim) {
-      return make_error(errc::shape_mismatch, "deberta: ", what, " has [heads, head_dim] [", x.n1,
-                        ", ", x.n2, "], expected [", cfg_.heads, ", ", cfg_.head_dim, "]");
-    }
-    return {};
+    return detail::check_head_layout("deberta", x, what, cfg_.heads, cfg_.head_dim);
   }
 
   deberta_config cfg_;

@@ -62,10 +62,8 @@ constexpr std::int64_t shaw_relative_id(std::int64_t query_pos, std::int64_t key
   POSENC_TRY(detail::check_shaw_config(cfg));
   POSENC_TRY(detail::check_bias_extents("shaw", q_len, k_len, q_offset));
   POSENC_TRY(detail::check_matrix_out("shaw", out, q_len, k_len));
-  const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
-  detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t, std::int64_t,
-                                   std::int64_t) {
-    *dst = shaw_relative_id(q_offset, d, cfg.max_relative_position);  // key - query = d - o
+  detail::fill_toeplitz_ids(out, [&](std::int64_t d) {
+    return shaw_relative_id(q_offset, d, cfg.max_relative_position);  // key - query = d - o
   });
   return {};
 }

@@ -92,16 +92,8 @@ class t5_buckets {
                                           std::int64_t q_offset,
                                           view2<std::int64_t> out) const noexcept {
     POSENC_TRY(detail::check_bias_extents("t5", q_len, k_len, q_offset));
-    POSENC_TRY(validate(out, "out"));
-    if (out.rows != q_len || out.cols != k_len) {
-      return make_error(errc::shape_mismatch, "t5: out has shape [", out.rows, ", ", out.cols,
-                        "], expected [Q, K] = [", q_len, ", ", k_len, "]");
-    }
-    const view3<std::int64_t> block{out.data, 1, out.rows, out.cols, 0, out.stride};
-    detail::fill_toeplitz(block, [&](std::int64_t d, std::int64_t* dst, std::int64_t, std::int64_t,
-                                   std::int64_t) {
-      *dst = bucket(d - q_offset);
-    });
+    POSENC_TRY(detail::check_matrix_out("t5", out, q_len, k_len));
+    detail::fill_toeplitz_ids(out, [&](std::int64_t d) { return bucket(d - q_offset); });
     return {};
   }
 

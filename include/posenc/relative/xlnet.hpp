@@ -239,12 +239,7 @@ class xlnet {
   }
 
   status check(const view3<const float>& x, std::string_view what) const noexcept {
-    POSENC_TRY(validate(x, what));
-    if (x.n1 != cfg_.heads || x.n2 != cfg_.head_dim) {
-      return make_error(errc::shape_mismatch, "xlnet: ", what, " has [heads, head_dim] [", x.n1,
-                        ", ", x.n2, "], expected [", cfg_.heads, ", ", cfg_.head_dim, "]");
-    }
-    return {};
+    return detail::check_head_layout("xlnet", x, what, cfg_.heads, cfg_.head_dim);
   }
 
   xlnet_config cfg_;
