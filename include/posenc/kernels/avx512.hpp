@@ -10,6 +10,10 @@
 // bfloat16 widens by a shift; it narrows with AVX512_BF16's vcvtneps2bf16 / vcvtne2ps2bf16
 // where the CPU has it (those flush subnormal inputs to +-0, so result lanes with a zero
 // exponent are redone with the integer rounding), else with integer round-to-nearest-even.
+// Whole blocks of 64 bfloat16 pairs go 32 at a time in "lane-split" order (one vpunpck{l,h}wd
+// per 16 floats in, one vcvtne2ps2bf16 and one vpermw per 32 out, cos/sin permuted to match
+// once per block): the arithmetic per element is unchanged, the conversions take fewer
+// instructions.
 //
 // Shape of the loop: up to four vectors of cos/sin (64 pairs) are loaded once into registers
 // and applied to every row of both blocks (q and k of a token), so a fused q,k call loads each
@@ -123,6 +127,35 @@ struct io_bf16 : io_16bit<bfloat16, io_bf16<Native>> {
       return bf16_round_integer(v);
     }
   }
+  // 32 elements in "lane-split" order: lo holds elements 8L..8L+3 and hi 8L+4..8L+7 of each
+  // 128-bit lane L (what vpunpck{l,h}wd with zero give: one instruction per 16 floats).
+  static constexpr bool lane_split = true;
+  POSENC_AVX512_FN static void load32(const bfloat16* p, __m512& lo, __m512& hi) noexcept {
+    const __m512i x = _mm512_loadu_si512(p);
+    lo = _mm512_castsi512_ps(_mm512_unpacklo_epi16(_mm512_setzero_si512(), x));
+    hi = _mm512_castsi512_ps(_mm512_unpackhi_epi16(_mm512_setzero_si512(), x));
+  }
+  // lo's 16 results, then hi's, with the integer rounding.
+  POSENC_AVX512_FN static __m512i round_integer32(__m512 lo, __m512 hi) noexcept {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(bf16_round_integer(lo)),
+                              bf16_round_integer(hi), 1);
+  }
+  // Rounds lo and hi as narrow() does and stores them back in element order.
+  POSENC_AVX512_FN static void store32(bfloat16* p, __m512 lo, __m512 hi) noexcept {
+    __m512i both;
+    if constexpr (Native) {
+      both = __builtin_bit_cast(__m512i, _mm512_cvtne2ps_pbh(hi, lo));  // lo in the low half
+      const __mmask32 tiny = _mm512_testn_epi16_mask(both, _mm512_set1_epi16(0x7F80));
+      if (tiny != 0) [[unlikely]] both = _mm512_mask_mov_epi16(both, tiny, round_integer32(lo, hi));
+    } else {
+      both = round_integer32(lo, hi);
+    }
+    // Word 8L + m comes from lo's 4L + m (m < 4) or hi's 4L + m - 4, i.e. word 16 + 4L + m - 4.
+    const __m512i order = _mm512_set_epi16(31, 30, 29, 28, 15, 14, 13, 12, 27, 26, 25, 24, 11, 10,
+                                           9, 8, 23, 22, 21, 20, 7, 6, 5, 4, 19, 18, 17, 16, 3, 2,
+                                           1, 0);
+    _mm512_storeu_si512(p, _mm512_permutexvar_epi16(order, both));
+  }
   // Native: one vcvtne2ps2bf16 for both vectors, and one check of the 32 results as above.
   POSENC_AVX512_FN static void store2(bfloat16* pa, __m512 a, bfloat16* pb, __m512 b) noexcept {
     if constexpr (Native) {
@@ -182,6 +215,26 @@ POSENC_AVX512_FN void half_rows(row_block<typename Io::type> blk, std::int64_t p
   }
 }
 
+// Full vectors of pairs, 32 at a time through Io::load32/store32 (lane-split order; cos/sin
+// already in that order).
+template <class Io, int Full>
+POSENC_AVX512_FN void half_rows_lane_split(row_block<typename Io::type> blk, std::int64_t partner,
+                                           const __m512 (&c)[Full], const __m512 (&s)[Full]) noexcept {
+  for (std::int64_t h = 0; h < blk.rows; ++h) {
+    typename Io::type* lo = blk.data + h * blk.stride;
+    typename Io::type* hi = lo + partner;
+    for (int j = 0; j < Full; j += 2) {
+      __m512 a0, a1, b0, b1;
+      Io::load32(lo + j * lanes, a0, a1);
+      Io::load32(hi + j * lanes, b0, b1);
+      rotate(a0, b0, c[j], s[j]);
+      rotate(a1, b1, c[j + 1], s[j + 1]);
+      Io::store32(lo + j * lanes, a0, a1);
+      Io::store32(hi + j * lanes, b0, b1);
+    }
+  }
+}
+
 template <class Io, int Full, bool Tail>
 POSENC_AVX512_FN void half_block(row_block<typename Io::type> a, row_block<typename Io::type> b,
                                  std::int64_t partner, const float* cos, const float* sin,
@@ -195,8 +248,23 @@ POSENC_AVX512_FN void half_block(row_block<typename Io::type> a, row_block<typen
     c[Full] = _mm512_maskz_loadu_ps(m, cos + Full * lanes);
     s[Full] = _mm512_maskz_loadu_ps(m, sin + Full * lanes);
   }
-  half_rows<Io, Full, Tail>(a, partner, c, s, m);
-  half_rows<Io, Full, Tail>(b, partner, c, s, m);
+  if constexpr (requires { Io::lane_split; } && Full == block_vectors && !Tail) {
+    // Reorder each 32 pairs of cos/sin into the lane-split order of Io::load32.
+    const __m512i lo_idx = _mm512_set_epi32(27, 26, 25, 24, 19, 18, 17, 16, 11, 10, 9, 8, 3, 2, 1, 0);
+    const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(4));
+    __m512 cs[Full], ss[Full];
+    for (int j = 0; j < Full; j += 2) {
+      cs[j] = _mm512_permutex2var_ps(c[j], lo_idx, c[j + 1]);
+      cs[j + 1] = _mm512_permutex2var_ps(c[j], hi_idx, c[j + 1]);
+      ss[j] = _mm512_permutex2var_ps(s[j], lo_idx, s[j + 1]);
+      ss[j + 1] = _mm512_permutex2var_ps(s[j], hi_idx, s[j + 1]);
+    }
+    half_rows_lane_split<Io, Full>(a, partner, cs, ss);
+    half_rows_lane_split<Io, Full>(b, partner, cs, ss);
+  } else {
+    half_rows<Io, Full, Tail>(a, partner, c, s, m);
+    half_rows<Io, Full, Tail>(b, partner, c, s, m);
+  }
 }
 
 // One block of the interleaved layout: each vector holds 8 pairs; m masks the x lanes of the
