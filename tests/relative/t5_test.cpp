@@ -89,9 +89,11 @@ TEST_CASE("t5: default boundaries of spec/encodings.md", "[t5]") {
 TEST_CASE("t5: buckets equal the exact integer formula", "[t5]") {
   struct cfg { std::int64_t b, m; bool bi; };
   for (const cfg c : {cfg{32, 128, true}, cfg{32, 128, false}, cfg{16, 40, true}, cfg{32, 64, false},
-                      cfg{64, 128, true}, cfg{8, 16, false}, cfg{4, 4, true}, cfg{40, 100, true}}) {
+                      cfg{64, 128, true}, cfg{8, 16, false}, cfg{4, 4, true}, cfg{40, 100, true},
+                      // max_distance past the 256 distances t5_buckets caches
+                      cfg{32, 1000, true}, cfg{16, 4096, false}}) {
     const auto tb = buckets(c.b, c.m, c.bi);
-    for (std::int64_t rel = -3000; rel <= 3000; ++rel) {
+    for (std::int64_t rel = -6000; rel <= 6000; ++rel) {
       INFO("B " << c.b << " M " << c.m << " bidirectional " << c.bi << " rel " << rel);
       REQUIRE(tb.bucket(rel) == exact_bucket(rel, c.b, c.m, c.bi));
     }

@@ -20,6 +20,7 @@
 // (detail/toeplitz.hpp), so bias() runs near the speed of writing its output.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string_view>
@@ -77,14 +78,9 @@ class t5_buckets {
     } else {
       n = rel < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(rel) : 0;
     }
-    if (n < static_cast<std::uint64_t>(exact_)) return offset + static_cast<std::int64_t>(n);
-    if (n >= static_cast<std::uint64_t>(max_distance_)) return offset + half_ - 1;
-    // Here exact <= n < max_distance, so the ratio is finite and in [0, half - exact). The
-    // nudge (2^-40 relative) puts values the exact formula makes integers on that integer.
-    const double v = std::log(static_cast<double>(n) / static_cast<double>(exact_)) / log_ratio_ *
-                     static_cast<double>(half_ - exact_);
-    const auto large = exact_ + static_cast<std::int64_t>(v + v * 0x1p-40);
-    return offset + (large < half_ - 1 ? large : half_ - 1);
+    // (cached_ <= near_cache; the second test tells the compiler so.)
+    if (n < static_cast<std::uint64_t>(cached_) && n < near_cache) return offset + near_[n];
+    return offset + distance_bucket(n);
   }
 
   /// Writes bucket(j - (q_offset + i)) to out[i, j] for out [q_len, k_len].
@@ -103,13 +99,36 @@ class t5_buckets {
   t5_buckets(bool bidirectional, std::int64_t half, std::int64_t exact, double log_ratio,
              std::int64_t max_distance) noexcept
       : bidirectional_(bidirectional), half_(half), exact_(exact), log_ratio_(log_ratio),
-        max_distance_(max_distance) {}
+        max_distance_(max_distance), cached_(std::min(max_distance, near_cache)) {
+    for (std::int64_t n = 0; n < cached_; ++n) {
+      near_[static_cast<std::size_t>(n)] =
+          static_cast<std::int32_t>(distance_bucket(static_cast<std::uint64_t>(n)));
+    }
+  }
+
+  // The bucket (within one direction) of distance n >= 0.
+  std::int64_t distance_bucket(std::uint64_t n) const noexcept {
+    if (n < static_cast<std::uint64_t>(exact_)) return static_cast<std::int64_t>(n);
+    if (n >= static_cast<std::uint64_t>(max_distance_)) return half_ - 1;
+    // Here exact <= n < max_distance, so the ratio is finite and in [0, half - exact). The
+    // nudge (2^-40 relative) puts values the exact formula makes integers on that integer.
+    const double v = std::log(static_cast<double>(n) / static_cast<double>(exact_)) / log_ratio_ *
+                     static_cast<double>(half_ - exact_);
+    const auto large = exact_ + static_cast<std::int64_t>(v + v * 0x1p-40);
+    return large < half_ - 1 ? large : half_ - 1;
+  }
+
+  // Distances below near_cache (all of those below T5's max_distance 128) keep their bucket in
+  // near_, computed once by distance_bucket: a bias fill then does no log per distance.
+  static constexpr std::int64_t near_cache = 256;
 
   bool bidirectional_ = true;
   std::int64_t half_ = 0;   // B': buckets per direction
   std::int64_t exact_ = 0;  // e = B'/2: distances below it have their own bucket
   double log_ratio_ = 0.0;  // ln(M / e)
   std::int64_t max_distance_ = 0;
+  std::int64_t cached_ = 0;
+  std::array<std::int32_t, near_cache> near_{};
 };
 
 /// The T5 relative bias (models BiasEncoder): buckets plus a table W [num_buckets, num_heads],
