@@ -90,8 +90,6 @@ struct cli_dir {
   ~cli_dir();
   /// Writes a text file and returns its path.
   std::string text(const std::string& name, const std::string& content) const;
-  /// Writes raw bytes and returns the path.
-  std::string bytes(const std::string& name, const std::vector<unsigned char>& content) const;
   /// Writes a float32 .npy of the given shape (values 0.25 * (i % 7) - 0.5).
   std::string floats(const std::string& name, const std::vector<std::int64_t>& shape) const;
   /// Writes a rank-1 int64 .npy.

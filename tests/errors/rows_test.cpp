@@ -31,11 +31,6 @@ std::string cli_dir::text(const std::string& name, const std::string& content) c
   std::ofstream(dir / name, std::ios::binary) << content;
   return (dir / name).string();
 }
-std::string cli_dir::bytes(const std::string& name, const std::vector<unsigned char>& content) const {
-  std::ofstream f(dir / name, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
-  return (dir / name).string();
-}
 std::string cli_dir::floats(const std::string& name, const std::vector<std::int64_t>& shape) const {
   std::int64_t n = 1;
   for (auto d : shape) n *= d;

@@ -78,8 +78,7 @@ class t5_buckets {
     } else {
       n = rel < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(rel) : 0;
     }
-    // (cached_ <= near_cache; the second test tells the compiler so.)
-    if (n < static_cast<std::uint64_t>(cached_) && n < near_cache) return offset + near_[n];
+    if (n < near_cache) return offset + near_[n];
     return offset + distance_bucket(n);
   }
 
@@ -99,8 +98,8 @@ class t5_buckets {
   t5_buckets(bool bidirectional, std::int64_t half, std::int64_t exact, double log_ratio,
              std::int64_t max_distance) noexcept
       : bidirectional_(bidirectional), half_(half), exact_(exact), log_ratio_(log_ratio),
-        max_distance_(max_distance), cached_(std::min(max_distance, near_cache)) {
-    for (std::int64_t n = 0; n < cached_; ++n) {
+        max_distance_(max_distance) {
+    for (std::int64_t n = 0; n < near_cache; ++n) {
       near_[static_cast<std::size_t>(n)] =
           static_cast<std::int32_t>(distance_bucket(static_cast<std::uint64_t>(n)));
     }
@@ -118,8 +117,8 @@ class t5_buckets {
     return large < half_ - 1 ? large : half_ - 1;
   }
 
-  // Distances below near_cache (all of those below T5's max_distance 128) keep their bucket in
-  // near_, computed once by distance_bucket: a bias fill then does no log per distance.
+  // Distances below near_cache (T5's max_distance is 128) keep their bucket in near_, computed
+  // once by distance_bucket: a bias fill then does no log per distance.
   static constexpr std::int64_t near_cache = 256;
 
   bool bidirectional_ = true;
@@ -127,7 +126,6 @@ class t5_buckets {
   std::int64_t exact_ = 0;  // e = B'/2: distances below it have their own bucket
   double log_ratio_ = 0.0;  // ln(M / e)
   std::int64_t max_distance_ = 0;
-  std::int64_t cached_ = 0;
   std::array<std::int32_t, near_cache> near_{};
 };
 
