@@ -15,10 +15,12 @@
 // once per block): the arithmetic per element is unchanged, the conversions take fewer
 // instructions.
 //
-// Shape of the loop: up to four vectors of cos/sin (64 pairs) are loaded once into registers
-// and applied to every row of both blocks (q and k of a token), so a fused q,k call loads each
-// cos/sin vector once per token; the last vector of a row is masked. Tails never read or write
-// outside the pairs.
+// Shape of the loop: a block of cos/sin vectors is loaded once into registers and applied to
+// every row of both blocks (q and k of a token), so a fused q,k call loads each cos/sin vector
+// once per token; the last vector of a row is masked. Tails never read or write outside the
+// pairs. A block covers 64 pairs in either layout (half: 4 vectors of 16 pairs; interleaved:
+// 8 vectors of 8 pairs), so a head_dim-128 row is done in one pass: with two passes, each
+// touching half of every row, the tensor streams from DRAM ~30% slower at 4096 tokens.
 //
 // Every function carries the target below. It includes avx512bf16 so the bfloat16 path can use
 // vcvtneps2bf16; only that path contains a BF16 instruction (GCC emits none from float code) and
@@ -342,6 +344,10 @@ POSENC_AVX512_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
   constexpr std::int64_t step = std::int64_t{lanes} * block_vectors;  // x elements per block
   const std::int64_t count = 2 * n;
   std::int64_t k0 = 0;
+  for (; k0 + 2 * step <= count; k0 += 2 * step) {
+    interleaved_block<Io, 2 * block_vectors, false>(offset_block(a, k0), offset_block(b, k0),
+                                                    cos + k0 / 2, sin + k0 / 2, 0, 0);
+  }
   for (; k0 + step <= count; k0 += step) {
     interleaved_block<Io, block_vectors, false>(offset_block(a, k0), offset_block(b, k0),
                                                 cos + k0 / 2, sin + k0 / 2, 0, 0);
