@@ -153,6 +153,14 @@ void check_isa(const kernels::rotate_table<T>& table) {
       check_config<T>(table, lay, n, n + 7, 2, 0, 0, 0, 0, gen);
     }
   }
+  // More rows than one pass group when a row spans several register blocks (the kernels go
+  // through kernels::rows_per_pass rows at a time, AVX2's interleaved kernel 12): q and k
+  // of different counts, partial last groups, groups with q rows only.
+  for (std::int64_t n : {40, 64, 100, 129}) {
+    for (layout lay : {layout::half, layout::interleaved}) {
+      check_config<T>(table, lay, n, n, 27, 13, 1, 2, 0, gen);
+    }
+  }
   // Head shapes engines use, fused q and k with GQA head counts and odd strides.
   for (std::int64_t head_dim : {64, 80, 96, 128, 256}) {
     for (layout lay : {layout::half, layout::interleaved}) {

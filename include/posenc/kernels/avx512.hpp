@@ -20,7 +20,8 @@
 // once per token; the last vector of a row is masked. Tails never read or write outside the
 // pairs. A block covers 64 pairs in either layout (half: 4 vectors of 16 pairs; interleaved:
 // 8 vectors of 8 pairs), so a head_dim-128 row is done in one pass: with two passes, each
-// touching half of every row, the tensor streams from DRAM ~30% slower at 4096 tokens.
+// touching half of every row, the tensor streams from DRAM ~30% slower at 4096 tokens. Rows
+// that take more blocks go kernels::rows_per_pass rows at a time through all their blocks.
 //
 // Every function carries the target below. It includes avx512bf16 so the bfloat16 path can use
 // vcvtneps2bf16; only that path contains a BF16 instruction (GCC emits none from float code) and
@@ -304,14 +305,11 @@ POSENC_AVX512_FN void interleaved_block(row_block<typename Io::type> a,
   interleaved_rows<Io, Full, Tail>(b, c, s, m);
 }
 
-}  // namespace detail
-
-/// Half layout, storage Io::type: see the file comment for layout, aliasing and accuracy.
+// Pairs [0, n) of every row of a and b, half layout, block by block.
 template <class Io>
-POSENC_AVX512_ENTRY void rotate_half(row_block<typename Io::type> a, row_block<typename Io::type> b,
-                                     std::int64_t partner, const float* cos, const float* sin,
-                                     std::int64_t n) noexcept {
-  using namespace detail;
+POSENC_AVX512_FN void half_pass(row_block<typename Io::type> a, row_block<typename Io::type> b,
+                                std::int64_t partner, const float* cos, const float* sin,
+                                std::int64_t n) noexcept {
   constexpr std::int64_t step = std::int64_t{lanes} * block_vectors;
   std::int64_t k0 = 0;
   for (; k0 + step <= n; k0 += step) {
@@ -335,12 +333,11 @@ POSENC_AVX512_ENTRY void rotate_half(row_block<typename Io::type> a, row_block<t
   }
 }
 
-/// Interleaved layout, storage Io::type: see the file comment.
+// Pairs [0, n) of every row of a and b, interleaved layout, block by block.
 template <class Io>
-POSENC_AVX512_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
-                                            row_block<typename Io::type> b, const float* cos,
-                                            const float* sin, std::int64_t n) noexcept {
-  using namespace detail;
+POSENC_AVX512_FN void interleaved_pass(row_block<typename Io::type> a,
+                                       row_block<typename Io::type> b, const float* cos,
+                                       const float* sin, std::int64_t n) noexcept {
   constexpr std::int64_t step = std::int64_t{lanes} * block_vectors;  // x elements per block
   const std::int64_t count = 2 * n;
   std::int64_t k0 = 0;
@@ -367,6 +364,35 @@ POSENC_AVX512_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
     case 6: return interleaved_block<Io, 3, false>(a, b, cos, sin, m, pm);
     case 7: return interleaved_block<Io, 3, true>(a, b, cos, sin, m, pm);
     default: return;
+  }
+}
+
+}  // namespace detail
+
+/// Half layout, storage Io::type: see the file comment for layout, aliasing and accuracy.
+template <class Io>
+POSENC_AVX512_ENTRY void rotate_half(row_block<typename Io::type> a, row_block<typename Io::type> b,
+                                     std::int64_t partner, const float* cos, const float* sin,
+                                     std::int64_t n) noexcept {
+  const std::int64_t rows = a.rows > b.rows ? a.rows : b.rows;
+  const std::int64_t group = n > detail::lanes * detail::block_vectors ? rows_per_pass : rows;
+  for (std::int64_t r0 = 0; r0 < rows; r0 += group) {
+    detail::half_pass<Io>(row_range(a, r0, group), row_range(b, r0, group), partner, cos, sin, n);
+  }
+}
+
+/// Interleaved layout, storage Io::type: see the file comment.
+template <class Io>
+POSENC_AVX512_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
+                                            row_block<typename Io::type> b, const float* cos,
+                                            const float* sin, std::int64_t n) noexcept {
+  // One block call covers up to 32 pairs (4 vectors), or exactly 64 (8 vectors).
+  const bool one_block = n <= detail::lanes / 2 * detail::block_vectors ||
+                         n == detail::lanes * detail::block_vectors;
+  const std::int64_t rows = a.rows > b.rows ? a.rows : b.rows;
+  const std::int64_t group = one_block ? rows : rows_per_pass;
+  for (std::int64_t r0 = 0; r0 < rows; r0 += group) {
+    detail::interleaved_pass<Io>(row_range(a, r0, group), row_range(b, r0, group), cos, sin, n);
   }
 }
 

@@ -169,8 +169,8 @@ void block(row_block<typename Io::type> a, row_block<typename Io::type> b, std::
 
 // Pairs [0, n) in blocks; `Width` elements of a row per vector of pairs (see pair_io).
 template <class Io, int Width>
-void run(row_block<typename Io::type> a, row_block<typename Io::type> b, std::int64_t partner,
-         const float* cos, const float* sin, std::int64_t n) noexcept {
+void pass(row_block<typename Io::type> a, row_block<typename Io::type> b, std::int64_t partner,
+          const float* cos, const float* sin, std::int64_t n) noexcept {
   constexpr std::int64_t step = std::int64_t{lanes} * block_vectors;  // pairs per block
   constexpr std::int64_t per_pair = Width / lanes;
   std::int64_t k0 = 0;
@@ -192,6 +192,17 @@ void run(row_block<typename Io::type> a, row_block<typename Io::type> b, std::in
     case 6: return block<Io, Width, 3, false>(a, b, partner, cos, sin, tail);
     case 7: return block<Io, Width, 3, true>(a, b, partner, cos, sin, tail);
     default: return;
+  }
+}
+
+// pass() over groups of rows_per_pass rows when a row takes more than one block.
+template <class Io, int Width>
+void run(row_block<typename Io::type> a, row_block<typename Io::type> b, std::int64_t partner,
+         const float* cos, const float* sin, std::int64_t n) noexcept {
+  const std::int64_t rows = a.rows > b.rows ? a.rows : b.rows;
+  const std::int64_t group = n > std::int64_t{lanes} * block_vectors ? rows_per_pass : rows;
+  for (std::int64_t r0 = 0; r0 < rows; r0 += group) {
+    pass<Io, Width>(row_range(a, r0, group), row_range(b, r0, group), partner, cos, sin, n);
   }
 }
 

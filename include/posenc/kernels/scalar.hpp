@@ -46,6 +46,19 @@ constexpr row_block<T> offset_block(row_block<T> b, std::int64_t offset) noexcep
   return {b.rows > 0 ? b.data + offset : b.data, b.rows, b.stride};
 }
 
+/// Rows [r0, r0 + count) of b, cut at its last row (empty past it).
+template <class T>
+constexpr row_block<T> row_range(row_block<T> b, std::int64_t r0, std::int64_t count) noexcept {
+  const std::int64_t rows = b.rows - r0 < count ? b.rows - r0 : count;
+  return rows > 0 ? row_block<T>{b.data + r0 * b.stride, rows, b.stride} : row_block<T>{};
+}
+
+/// Rows a SIMD kernel takes through every register block of their pairs before it goes on to
+/// the next rows, when a row needs more than one block (the pairs of `rows_per_pass` rows of q
+/// and of k). Going block by block over all of a token's rows instead would stream the tensor
+/// once per block, each time touching part of every row: about 2x slower from DRAM.
+inline constexpr std::int64_t rows_per_pass = 8;
+
 /// The exact float value of a stored element (float, float16, bfloat16).
 inline float widen(float v) noexcept { return v; }
 /// The exact float value of a float16.
