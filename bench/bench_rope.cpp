@@ -134,6 +134,13 @@ void rope_f16_half(benchmark::State& s) {
 void rope_f32_half_scalar(benchmark::State& s) {
   rope_rotate<float>(s, encoder(rope_layout::half), posenc::isa::scalar);
 }
+// The AVX2 kernels (forced; skipped where the CPU lacks AVX2): the x86 path without AVX-512.
+void rope_f32_half_avx2(benchmark::State& s) {
+  rope_rotate<float>(s, encoder(rope_layout::half), posenc::isa::avx2);
+}
+void rope_f32_interleaved_avx2(benchmark::State& s) {
+  rope_rotate<float>(s, encoder(rope_layout::interleaved), posenc::isa::avx2);
+}
 void rope_f32_half_two_level(benchmark::State& s) {
   rope_rotate<float>(s, encoder(posenc::rope_angle_source::two_level), posenc::best_isa(),
                      far_position);
@@ -157,6 +164,8 @@ BENCHMARK(rope_f32_interleaved)->Apply(token_args);
 BENCHMARK(rope_bf16_half)->Apply(token_args);
 BENCHMARK(rope_f16_half)->Apply(token_args);
 BENCHMARK(rope_f32_half_scalar)->Apply(token_args);
+BENCHMARK(rope_f32_half_avx2)->Apply(token_args);
+BENCHMARK(rope_f32_interleaved_avx2)->Apply(token_args);
 BENCHMARK(rope_f32_half_two_level)->Apply(token_args);
 BENCHMARK(rope_f32_half_exact_fill)->Apply(token_args);
 BENCHMARK(rope_qk_f32_half)->Apply(token_args);

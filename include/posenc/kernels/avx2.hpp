@@ -13,8 +13,9 @@
 // once into registers and applied to every row of both blocks (q and k of one token). Rows that
 // take more than one block go a group of rows at a time through all their blocks (8 rows,
 // kernels::rows_per_pass; 12 interleaved), so the tensor is streamed once, not once per block
-// (from DRAM, 1.4-1.8x faster at head_dim 128). A partial last vector is copied through an
-// 8-element buffer, so tails never read or write outside the pairs.
+// (head_dim 128: 8-25% faster from DRAM, 5-13% slower from L1/L2; docs/performance.md). A
+// partial last vector is copied through an 8-element buffer, so tails never read or write
+// outside the pairs.
 #pragma once
 
 #include "../config.hpp"
@@ -276,9 +277,8 @@ template <class Io>
 POSENC_AVX2_ENTRY void rotate_interleaved(row_block<typename Io::type> a,
                                           row_block<typename Io::type> b, const float* cos,
                                           const float* sin, std::int64_t n) noexcept {
-  // 12 rows, not rows_per_pass: with 8 (4 KiB of f32 head_dim-128 rows per group) this loop ran
-  // 40% slower than ungrouped at 64 tokens here, with 12 or 16 as fast; 12 streams from DRAM
-  // 1.3-1.5x faster than ungrouped, 16 1.25x (docs/performance.md).
+  // 12 rows, not rows_per_pass: called directly on f32 head_dim-128 rows, groups of 8 (4 KiB)
+  // ran 40% slower than ungrouped at 64 tokens, 12 and 16 as fast; from DRAM 12 was the faster.
   constexpr std::int64_t interleaved_rows_per_pass = 12;
   const std::int64_t rows = a.rows > b.rows ? a.rows : b.rows;
   const std::int64_t group =
