@@ -56,7 +56,8 @@ constexpr row_block<T> row_range(row_block<T> b, std::int64_t r0, std::int64_t c
 /// Rows a SIMD kernel takes through every register block of their pairs before it goes on to
 /// the next rows, when a row needs more than one block (the pairs of `rows_per_pass` rows of q
 /// and of k). Going block by block over all of a token's rows instead would stream the tensor
-/// once per block, each time touching part of every row: about 2x slower from DRAM.
+/// once per block, each time touching part of every row: 1.1-1.8x slower from DRAM in
+/// docs/performance.md's measurements.
 inline constexpr std::int64_t rows_per_pass = 8;
 
 /// The exact float value of a stored element (float, float16, bfloat16).
