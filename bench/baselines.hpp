@@ -90,6 +90,7 @@ void add_scores_bench(benchmark::State& state, const Encoder& enc, std::int64_t 
                              heads_view(k.data(), n, heads, head_dim), 0,
                              tensor_view(logits.data(), heads, n, n));
     benchmark::DoNotOptimize(st);
+    benchmark::DoNotOptimize(logits.data());
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * heads * n * n);

@@ -83,6 +83,11 @@ void rope_rotate(benchmark::State& state, const posenc::rope& rope, posenc::isa 
   buffer<T> x(tokens * heads * head_dim);
   const auto pos = positions(tokens, first_position);
   const auto view = posenc::heads_view(x.data(), tokens, heads, head_dim);
+  if (const posenc::status st = rope.rotate(view, pos); !st.ok()) {
+    state.SkipWithError(st.message().c_str());
+    (void)posenc::force_isa(before);
+    return;
+  }
   for (auto _ : state) {
     benchmark::DoNotOptimize(rope.rotate(view, pos).ok());
     benchmark::ClobberMemory();
@@ -98,6 +103,10 @@ void rope_qk_f32_half(benchmark::State& state) {
   const auto pos = positions(tokens);
   const auto qv = posenc::heads_view(q.data(), tokens, heads, head_dim);
   const auto kv = posenc::heads_view(k.data(), tokens, heads, head_dim);
+  if (const posenc::status st = rope.rotate(qv, kv, pos); !st.ok()) {
+    state.SkipWithError(st.message().c_str());
+    return;
+  }
   for (auto _ : state) {
     benchmark::DoNotOptimize(rope.rotate(qv, kv, pos).ok());
     benchmark::ClobberMemory();

@@ -2,8 +2,13 @@
 // through the shared float64 softmax-attention reference (tests/support).
 #include <catch2/catch.hpp>
 #include <posenc/attention.hpp>
+#include <algorithm>
+#include <limits>
 #include <posenc/relative/alibi.hpp>
+#include <posenc/relative/deberta.hpp>
+#include <posenc/relative/shaw.hpp>
 #include <posenc/relative/t5.hpp>
+#include <posenc/relative/xlnet.hpp>
 #include <posenc/rotary/rope.hpp>
 
 #include "support/attention_reference.hpp"
@@ -128,4 +133,69 @@ TEST_CASE("attention_logits: shape errors name the shapes and leave logits untou
   CHECK_THAT(attention_logits(*a, q.cview(), k.cview(), 0, 1.0, wrong.view()).message(),
              Catch::Contains("[2, 3, 4]"));
   for (float x : logits.v) CHECK(x == 8.0f);
+}
+
+TEST_CASE("attention_logits: encoder errors leave logits untouched", "[attention]") {
+  const std::int64_t q_len = 3, k_len = 6;
+  const std::vector<float> w = test::random_vector(64, 8);
+  dense3<float> logits;
+  // Runs the failing call on logits [heads, Q, K] filled with 8 and checks every entry after.
+  auto fails = [&](auto call, std::int64_t heads, const char* text) {
+    logits = dense3<float>(heads, q_len, k_len);
+    logits.v.assign(logits.v.size(), 8.0f);
+    const status st = call(logits.view());
+    CHECK_THAT(st.message(), Catch::Contains(text));
+    CHECK(std::all_of(logits.v.begin(), logits.v.end(), [](float x) { return x == 8.0f; }));
+  };
+
+  // Shaw made for head_dim 4, given q and k of head_dim 6.
+  auto s = shaw::make({.max_relative_position = 2, .head_dim = 4}, matrix_view(w.data(), 5, 4),
+                      matrix_view(w.data(), 5, 4));
+  REQUIRE(s);
+  const dense3<float> q6 = test::random3(q_len, 2, 6, 1), k6 = test::random3(k_len, 2, 6, 2);
+  fails([&](view3<float> l) { return attention_logits(*s, q6.cview(), k6.cview(), 0, 1.0, l); }, 2,
+        "head_dim 6");
+
+  // XLNet covering distances [-2, 2]: key 5 of query 0 is at distance -5.
+  const xlnet_config xc{.d_model = 4, .heads = 2, .head_dim = 4, .max_distance = 2};
+  auto x = xlnet::make(xc, {matrix_view(w.data(), 2, 4), matrix_view(w.data(), 2, 4),
+                            matrix_view(w.data(), 4, 8)});
+  REQUIRE(x);
+  const dense3<float> q = test::random3(q_len, 2, 4, 3), k = test::random3(k_len, 2, 4, 4);
+  fails([&](view3<float> l) { return attention_logits(*x, q.cview(), k.cview(), 0, 1.0, l); }, 2,
+        "distance -5");
+
+  // DeBERTa with 2 key heads, given one key head (GQA, which attention_logits allows).
+  const deberta_config dc{.max_relative_positions = 4, .heads = 2, .head_dim = 4};
+  auto d = deberta::make(dc, {matrix_view(w.data(), 8, 3), matrix_view(w.data(), 8, 3), {},
+                              matrix_view(w.data(), 8, 3), {}});
+  REQUIRE(d);
+  const dense3<float> k1 = test::random3(k_len, 1, 4, 5);
+  fails([&](view3<float> l) { return attention_logits(*d, q.cview(), k1.cview(), 0, 1.0, l); }, 2,
+        "k has [heads, head_dim] [1, 4]");
+
+  // ALiBi with 2 heads, given 4.
+  auto a = alibi::make({.num_heads = 2});
+  REQUIRE(a);
+  const dense3<float> q4 = test::random3(q_len, 4, 4, 6), k4 = test::random3(k_len, 4, 4, 7);
+  fails([&](view3<float> l) { return attention_logits(*a, q4.cview(), k4.cview(), 0, 1.0, l); }, 4,
+        "expected [heads, Q, K] = [2, 3, 6]");
+
+  // RoPE: query positions q_offset + i would overflow int64.
+  auto r = rope::make({.head_dim = 4, .theta = 10000.0});
+  REQUIRE(r);
+  const std::int64_t far = std::numeric_limits<std::int64_t>::max() - 1;
+  fails([&](view3<float> l) { return attention_logits(*r, q.cview(), k.cview(), far, 1.0, l); }, 2,
+        "query offset must be in [-2^51, 2^51], got 9223372036854775806");
+}
+
+TEST_CASE("max_abs_diff fails on NaN and on a shape mismatch", "[attention]") {
+  dense3<float> a(1, 2, 3);
+  dense3<double> b(1, 2, 3);
+  CHECK(test::max_abs_diff(a, b) == 0.0);
+  b(0, 1, 2) = 0.25;
+  CHECK(test::max_abs_diff(a, b) == 0.25);
+  a(0, 0, 1) = std::numeric_limits<float>::quiet_NaN();
+  CHECK_FALSE(test::max_abs_diff(a, b) < 1e300);
+  CHECK_FALSE(test::max_abs_diff(dense3<float>(1, 3, 2), b) < 1e300);
 }

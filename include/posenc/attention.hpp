@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "concepts.hpp"
+#include "detail/toeplitz.hpp"
 #include "status.hpp"
 #include "tensor.hpp"
 
@@ -56,7 +57,7 @@ inline void scale_all(view3<float> t, double scale) noexcept {
   }
 }
 
-inline status check_attention(view3<const float> q, view3<const float> k,
+inline status check_attention(view3<const float> q, view3<const float> k, std::int64_t q_offset,
                               view3<float> logits) noexcept {
   POSENC_TRY(validate(q, "q"));
   POSENC_TRY(validate(k, "k"));
@@ -74,7 +75,8 @@ inline status check_attention(view3<const float> q, view3<const float> k,
                       logits.n1, ", ", logits.n2, "], expected [", q.n1, ", ", q.n0, ", ", k.n0,
                       "]");
   }
-  return {};
+  // Bounds q_offset + i (rotary positions) far from overflow.
+  return check_bias_extents("attention_logits", q.n0, k.n0, q_offset);
 }
 
 // A contiguous copy of a view3, for encoders that rotate in place.
@@ -95,16 +97,15 @@ template <PositionEncoder E>
 [[nodiscard]] status attention_logits(const E& e, view3<const float> q, view3<const float> k,
                                       std::int64_t q_offset, double scale,
                                       view3<float> logits) noexcept {
-  POSENC_TRY(detail::check_attention(q, k, logits));
+  // Every check, the encoder's included, runs before logits is written.
+  POSENC_TRY(detail::check_attention(q, k, q_offset, logits));
   if constexpr (ScoreEncoder<E>) {
+    POSENC_TRY(e.check_scores(q, k, q_offset, logits));
     detail::add_qk(q, k, 1.0, /*accumulate=*/false, logits);
     POSENC_TRY(e.add_scores(q, k, q_offset, logits));
     detail::scale_all(logits, scale);
   } else if constexpr (BiasEncoder<E>) {
-    // Zero first so the result is right whether bias() writes or adds.
-    for (std::int64_t h = 0; h < logits.n0; ++h) {
-      for (std::int64_t i = 0; i < logits.n1; ++i) std::fill_n(logits.row(h, i), logits.n2, 0.0f);
-    }
+    // bias() checks, then writes every entry; q . k goes on top.
     POSENC_TRY(e.bias(q.n0, k.n0, q_offset, logits));
     detail::add_qk(q, k, scale, /*accumulate=*/true, logits);
   } else if constexpr (RotaryEncoder<E>) {

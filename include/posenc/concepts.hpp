@@ -58,13 +58,15 @@ concept BiasEncoder = PositionEncoder<E> && E::family == encoder_family::bias &&
 
 /// Score encoders add their position terms, unscaled, to logits [heads, Q, K] holding q . k,
 /// given q [Q, heads, d] and k [K, heads, d]; query i sits at position q_offset + i, key j at j.
-/// scale() is the factor the reference then multiplies the sum by (1/sqrt(d) for Shaw and
+/// check_scores() runs add_scores' checks alone (writing nothing), so a caller can validate
+/// before it fills logits with q . k. scale() is the factor the reference then multiplies the sum by (1/sqrt(d) for Shaw and
 /// XLNet, 1/sqrt(d * scale_factor) for DeBERTa).
 template <class E>
 concept ScoreEncoder = PositionEncoder<E> && E::family == encoder_family::score &&
   requires(const E& e, view3<const float> q, view3<const float> k, std::int64_t q_offset,
            view3<float> logits) {
     { e.add_scores(q, k, q_offset, logits) } -> std::same_as<status>;
+    { e.check_scores(q, k, q_offset, logits) } -> std::same_as<status>;
     { e.scale() } -> std::convertible_to<double>;
   };
 

@@ -107,6 +107,57 @@ status validate(const view3<T>& v, std::string_view what) noexcept {
   return {};
 }
 
+namespace detail {
+/// floor(a / b) for b > 0.
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  return a / b - (a % b < 0 ? 1 : 0);
+}
+}  // namespace detail
+
+/// Checks that no row of a shares an element with a row of b (both validated, same element
+/// type); the names prefix the message. Exact for views that step tokens (dimension 0) by the
+/// same stride, as slices of one packed buffer do (q, k, v heads of a fused projection, in any
+/// order or interleaving), or that have one token: rows (t, h) of a and (t', h') of b meet
+/// depending on t - t' only, so each pair of heads is tested at the token offset that brings
+/// them closest. Other views whose address ranges meet, and views with more than 2^20 pairs
+/// of heads, are reported as possibly overlapping.
+template <class A, class B>
+status check_disjoint(std::string_view who, std::string_view a_name, const view3<A>& a,
+                      std::string_view b_name, const view3<B>& b) noexcept {
+  static_assert(std::is_same_v<std::remove_const_t<A>, std::remove_const_t<B>>);
+  if (a.n0 == 0 || a.n1 == 0 || a.n2 == 0 || b.n0 == 0 || b.n1 == 0 || b.n2 == 0) return {};
+  constexpr auto size = static_cast<std::int64_t>(sizeof(A));
+  const auto bytes = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(b.data) -
+                                               reinterpret_cast<std::uintptr_t>(a.data));
+  const std::int64_t span_a = (a.n0 - 1) * a.s0 + (a.n1 - 1) * a.s1 + a.n2;
+  const std::int64_t span_b = (b.n0 - 1) * b.s0 + (b.n1 - 1) * b.s1 + b.n2;
+  if (bytes >= span_a * size || -bytes >= span_b * size) return {};  // address ranges apart
+  // A one-token view's s0 never applies: take the other view's.
+  const std::int64_t s = a.n0 > 1 ? a.s0 : b.s0;
+  if ((a.n0 > 1 && b.n0 > 1 && a.s0 != b.s0) || bytes % size != 0 || a.n1 > (1 << 20) / b.n1) {
+    return make_error(errc::invalid_argument, who, ": cannot rule out that ", a_name, " and ",
+                      b_name, " overlap: their address ranges meet and their token strides (",
+                      a.s0, " and ", b.s0, ") differ; pass them in separate calls");
+  }
+  const std::int64_t delta = bytes / size;  // b.data - a.data in elements
+  // Row (t, h) of a starts at t s + h a.s1 and row (t', h') of b at delta + t' s + h' b.s1; they
+  // meet iff -b.n2 < (b's start - a's start) < a.n2, i.e. with tau = t - t' in
+  // [1 - b.n0, a.n0 - 1] and e = delta + h' b.s1 - h a.s1, iff e - a.n2 < tau s < e + b.n2.
+  for (std::int64_t h = 0; h < a.n1; ++h) {
+    for (std::int64_t h2 = 0; h2 < b.n1; ++h2) {
+      const std::int64_t e = delta + h2 * b.s1 - h * a.s1;
+      std::int64_t tau = 0;
+      if (s > 0) tau = std::max(detail::floor_div(e - a.n2, s) + 1, 1 - b.n0);
+      if (tau > a.n0 - 1 || tau * s <= e - a.n2 || tau * s >= e + b.n2) continue;
+      const std::int64_t t = std::max<std::int64_t>(tau, 0);
+      return make_error(errc::invalid_argument, who, ": ", a_name, " and ", b_name,
+                        " overlap in memory: ", a_name, "[", t, ", ", h, "] and ", b_name, "[",
+                        t - tau, ", ", h2, "] share elements");
+    }
+  }
+  return {};
+}
+
 /// Checks a matrix view: non-negative extents, stride >= cols, non-null data.
 template <class T>
 status validate(const view2<T>& v, std::string_view what) noexcept {

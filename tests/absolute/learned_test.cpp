@@ -6,6 +6,7 @@
 #include <optional>
 #include <posenc/absolute/learned.hpp>
 #include <posenc/io/hf_config.hpp>
+#include <string>
 #include <vector>
 
 using posenc::learned;
@@ -162,6 +163,18 @@ TEST_CASE("learned: real model configs give the checkpoint's table shape", "[lea
   c = from(R"({"model_type": "roberta", "max_position_embeddings": 514, "hidden_size": 8})");
   REQUIRE_FALSE(c.has_value());
   CHECK_THAT(c.error().message(), Catch::Contains("pad_token_id"));
+  // pad_token_id is a token id: [0, 2^31); INT64_MAX + 1 would overflow.
+  for (const char* pad : {"-1", "2147483648", "9223372036854775807"}) {
+    c = from((R"({"model_type": "roberta", "max_position_embeddings": 514, "hidden_size": 8, "pad_token_id": )" +
+              std::string(pad) + "}").c_str());
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.error().code() == posenc::errc::invalid_config);
+    CHECK_THAT(c.error().message(), Catch::Contains(std::string("pad_token_id must be in [0, 2^31), got ") + pad));
+  }
+  c = from(R"({"model_type": "camembert", "max_position_embeddings": 514, "hidden_size": 8,
+               "pad_token_id": 2147483647})");
+  REQUIRE(c.has_value());
+  CHECK(c->position_offset == 2147483648);
   c = from(R"({"model_type": "gpt2", "n_embd": 8})");
   REQUIRE_FALSE(c.has_value());
   CHECK_THAT(c.error().message(), Catch::Contains("n_positions"));

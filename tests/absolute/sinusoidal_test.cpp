@@ -134,11 +134,14 @@ TEST_CASE("sinusoidal: errors name the value and leave the output untouched", "[
     CHECK(e.error().code() == posenc::errc::invalid_argument);
     CHECK_THAT(e.error().message(), Catch::Contains(std::to_string(d)));
   }
-  for (double base : {0.0, -2.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+  // A base in (0, 1] would make w_i = base^(-2i/d) exceed 1, past the exact-phase bound.
+  for (double base : {0.0, -2.0, 0.5, 1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
     auto e = sinusoidal::make({.d_model = 8, .base = base});
     REQUIRE_FALSE(e.has_value());
-    CHECK_THAT(e.error().message(), Catch::Contains("base"));
+    CHECK(e.error().code() == posenc::errc::invalid_argument);
+    CHECK_THAT(e.error().message(), Catch::Contains("base must be a finite number above 1"));
   }
+  CHECK(sinusoidal::make({.d_model = 8, .base = 1.0 + 0x1p-52}).has_value());
 
   const auto e = make(8);
   std::vector<float> out(16, 42.0f);

@@ -1,6 +1,9 @@
 // Rows of docs/errors.md for the posenc CLI: tools/posenc/*.cpp. Each runs the built binary on
 // files in scratch() and expects exit status 2, one stderr line and no --out file.
+#include <posenc/kernels/dispatch.hpp>
+
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,22 @@ outcome run(const std::string& op, const std::string& cfg, strings rest) {
   args.insert(args.end(), rest.begin(), rest.end());
   args.insert(args.end(), {"--out", scratch().out()});
   return posenc::test::run_cli(args);
+}
+
+// posenc bias (ALiBi, otherwise valid) with the environment variable POSENC_ISA set to `isa`.
+outcome with_isa_env(const std::string& isa) {
+  const auto cfg = config("alibi.json", R"({"encoding": "alibi", "num_heads": 2})");
+  ::setenv("POSENC_ISA", isa.c_str(), 1);
+  auto o = run("bias", cfg, {"--q-len", "2", "--k-len", "2"});
+  ::unsetenv("POSENC_ISA");
+  return o;
+}
+// An ISA this build or CPU cannot run (NEON on x86-64, AVX2 elsewhere).
+std::string missing_isa() {
+  for (posenc::isa i : {posenc::isa::neon, posenc::isa::avx2}) {
+    if (!posenc::isa_supported(i)) return std::string(posenc::isa_name(i));
+  }
+  return "neon";
 }
 
 std::string rope8() { return config("rope8.json", R"({"encoding": "rope", "head_dim": 8})"); }
@@ -94,11 +113,18 @@ const posenc::test::rows cli_rows{
      "operation '<a.op>' does not apply to encoding '<posenc::hf::encoding_name(a.enc)>'",
      "operation 'relpos' does not apply to encoding 'rope'",
      [] { return run("relpos", rope8(), {"--q-len", "2", "--k-len", "2"}); }},
+    // ALiBi has no bucket table: --weights is refused before the file is looked at.
+    {"tools/posenc/main.cpp", errc::invalid_argument,
+     "<flag> does not apply to encoding '<posenc::hf::encoding_name(a.enc)>'",
+     "--weights does not apply to encoding 'alibi'", [] {
+       const auto cfg = config("alibi.json", R"({"encoding": "alibi", "num_heads": 2})");
+       return run("bias", cfg, {"--q-len", "2", "--k-len", "2", "--weights", "/nonexistent/w.npy"});
+     }},
 
     {"tools/posenc/op_absolute.cpp", errc::shape_mismatch,
-     "--weights has shape <shape_string(w->shape)> but the config gives a table of (<cfg->rows>, "
-     "<cfg->hidden_size>) (max positions + offset <cfg->position_offset>, hidden size)",
-     "--weights has shape (5, 8)", [] {
+     "--weights has shape <shape_string(w->shape)> but the config gives a table of (rows, hidden size) = "
+     "(<cfg->rows>, <cfg->hidden_size>), position_offset <cfg->position_offset>",
+     "(5, 8) but the config gives a table of (rows, hidden size) = (4, 8), position_offset 0", [] {
        const auto cfg = config("learned.json",
                                R"({"encoding": "learned", "max_position_embeddings": 4, "hidden_size": 8})");
        return run("table", cfg, {"--weights", floats({5, 8}), "--positions", positions(2)});
@@ -157,12 +183,22 @@ const posenc::test::rows cli_rows{
     {tour, errc::invalid_argument, "tour: linear attention state differs from eq. 19 by <worst>",
      "differs from eq. 19", {}, tour_why},
 
+    {"tools/posenc/op_xlnet.cpp", errc::invalid_argument, "<flag> is required", "--k-len is required",
+     [] { return run("table", xlnet(), {"--q-len", "4"}); }},
     {"tools/posenc/op_xlnet.cpp", errc::invalid_argument,
-     "xlnet needs --q-len and --k-len >= 0, got <a.q_len> and <a.k_len>", "got -1 and 4",
-     [] { return run("table", xlnet(), {"--k-len", "4"}); }},
-    {"tools/posenc/op_xlnet.cpp", errc::invalid_argument,
-     "xlnet takes --q-len and --k-len, not --positions '<a.positions>'", "/p2.npy'",
+     "xlnet: <flag> must be in [0, 2^51], got <len>", "--k-len must be in [0, 2^51], got 9223372036854775807",
+     [] { return run("table", xlnet(), {"--q-len", "1", "--k-len", "9223372036854775807"}); }},
+    {"tools/posenc/main.cpp", errc::invalid_argument,
+     "<flag> does not apply to encoding '<posenc::hf::encoding_name(a.enc)>'",
+     "--positions does not apply to encoding 'xlnet'",
      [] { return run("table", xlnet(), {"--q-len", "2", "--k-len", "2", "--positions", positions(2)}); }},
+    {"posenc/kernels/dispatch.hpp", errc::invalid_argument,
+     "POSENC_ISA=<env> names no ISA (expected scalar, avx2, avx512 or neon); the kernels use "
+     "<isa_name(best)>",
+     "POSENC_ISA=AVX2 names no ISA", [] { return with_isa_env("AVX2"); }},
+    {"posenc/kernels/dispatch.hpp", errc::unsupported,
+     "POSENC_ISA=<env> is not supported by this CPU or build; the kernels use <isa_name(best)>",
+     "POSENC_ISA=" + missing_isa() + " is not supported", [] { return with_isa_env(missing_isa()); }},
 };
 
 }  // namespace

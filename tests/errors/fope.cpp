@@ -73,7 +73,9 @@ const posenc::test::rows fope_rows{
        cfg.max_positions = -1;
        return make(cfg);
      }},
-    {file, errc::invalid_argument, "fope: q and k overlap in memory", "q and k overlap",
+    {"posenc/tensor.hpp", errc::invalid_argument,
+     "<who>: <a_name> and <b_name> overlap in memory: <a_name>[<t>, <h>] and <b_name>[<t - tau>, <h2>] share elements",
+     "fope: q and k overlap in memory: q[0, 1] and k[0, 0] share elements",
      [] { return posenc::test::rotate_overlapping(encoder()); }},
     {file, errc::shape_mismatch, "fope: <what> has head_dim <x.n2>, the encoder was made for <cfg_.head_dim>",
      "head_dim 32", [] { return rotate(3, 2, 32, {0, 1, 2}); }},

@@ -79,8 +79,8 @@ const posenc::test::rows hf_config_rows{
     {file, errc::invalid_config, "config key '<key>' must be a string, got <detail::brief(*it)>",
      "'rope_layout' must be a string, got 7", [] { return rope(R"("rope_layout": 7)"); }},
     {file, errc::invalid_config, "<ctx>: config lacks <names>",
-     "t5: config lacks num_attention_heads or n_head",
-     [] { return from(hf::t5_config_from, R"("relative_attention_num_buckets": 32)"); }},
+     "alibi: config lacks num_attention_heads or n_head",
+     [] { return from(hf::alibi_config_from, R"("alibi_bias_max": 8)"); }},
     {file, errc::invalid_config, "config key '<key>' must be a list of numbers", "'short_factor'",
      [] { return scaling(R"("rope_type": "longrope", "short_factor": 3)"); }},
     {file, errc::invalid_config, "config key '<key>' must hold numbers only, got <detail::brief(v)>",
@@ -140,6 +140,16 @@ const posenc::test::rows hf_config_rows{
      "learned: max positions must be positive and the position offset non-negative, got <positions> and "
      "<out.position_offset>",
      "got 0 and 0", [] { return learned(R"("hidden_size": 8, "max_position_embeddings": 0)"); }},
+    // INT64_MAX: pad_token_id + 1 would overflow.
+    {file, errc::invalid_config, "learned (<model_type>): pad_token_id must be in [0, 2^31), got <pad>",
+     "learned (roberta): pad_token_id must be in [0, 2^31), got 9223372036854775807", [] {
+       return learned(R"("model_type": "roberta", "hidden_size": 8, "max_position_embeddings": 514, )"
+                      R"("pad_token_id": 9223372036854775807)");
+     }},
+
+    // t5.
+    {file, errc::invalid_config, "t5: the head count must be positive, got <heads>", "got 0",
+     [] { return from(hf::t5_config_from, R"("num_heads": 0)"); }},
 
     // shaw, deberta, xlnet.
     {file, errc::invalid_config, "<ctx>: hidden size <width> is not divisible by the head count <heads>",

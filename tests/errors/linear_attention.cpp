@@ -97,7 +97,9 @@ const posenc::test::rows linear_attention_rows{
     {file, errc::out_of_range,
      "linear attention: position <p> is outside (-2^53, 2^53), where angles are exact",
      "position -9007199254740992", [] { return attend(rows(), {0, -(std::int64_t{1} << 53), 2}); }},
-    {file, errc::invalid_argument, "linear attention: out overlaps <what>", "out overlaps v", [] {
+    {"posenc/tensor.hpp", errc::invalid_argument,
+     "<who>: <a_name> and <b_name> overlap in memory: <a_name>[<t>, <h>] and <b_name>[<t - tau>, <h2>] share elements",
+     "linear attention: out and v overlap in memory: out[0, 0] and v[0, 0] share elements", [] {
        // v and out are the same buffer.
        return into_out([](view3<float> o) {
          return encoder().attend(rows(), rows(), o, positions, o, true);

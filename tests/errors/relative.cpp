@@ -4,6 +4,7 @@
 #include <posenc/relative/xlnet.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -150,14 +151,22 @@ const posenc::test::rows relative_rows{
      "xlnet: heads and head_dim must be positive, got <cfg.heads> and <cfg.head_dim>", "got 2 and -1",
      [] { return xlnet_make({.d_model = 8, .heads = 2, .head_dim = -1, .max_distance = 4}); }},
     {"posenc/relative/xlnet.hpp", errc::invalid_argument,
-     "xlnet: without clamp_len, max_distance must be positive, got <cfg.max_distance>", "got -3",
-     [] { return xlnet_make({.d_model = 8, .heads = 2, .head_dim = 4, .max_distance = -3}); }},
+     "xlnet: max_distance must be in [0, 2^30], got <cfg.max_distance>", "got 9223372036854775807",
+     [] {
+       return xlnet_make({.d_model = 8, .heads = 2, .head_dim = 4,
+                          .max_distance = std::numeric_limits<std::int64_t>::max()});
+     }},
+    {"posenc/relative/xlnet.hpp", errc::invalid_argument,
+     "xlnet: without clamp_len, max_distance must be positive, got <cfg.max_distance>", "got 0",
+     [] { return xlnet_make({.d_model = 8, .heads = 2, .head_dim = 4, .max_distance = 0}); }},
     {"posenc/relative/xlnet.hpp", errc::invalid_argument,
      "xlnet: heads * head_dim must be at most 2^30, got <cfg.heads> * <cfg.head_dim>", "got 65536 * 32768",
      [] { return xlnet_make({.d_model = 8, .heads = 1 << 16, .head_dim = 1 << 15, .max_distance = 4}); }},
     {"posenc/relative/xlnet.hpp", errc::invalid_argument,
-     "xlnet: <hi - lo + 1> distances are too many for a table of width <width>", "134217729 distances",
-     // 2^30 / (width 8 + d_model 8) = 2^26 distances at most; [-2^26, 2^26] is 2^27 + 1.
+     "xlnet: <hi - lo + 1> distances of <per_distance> floats exceed the 2^30-float table limit "
+     "(lower max_distance or clamp_len)",
+     "134217729 distances of 18 floats",
+     // 2^30 / (d_model 8 + width 8 + heads 2) distances at most; [-2^26, 2^26] is 2^27 + 1.
      [] { return xlnet_make({.d_model = 8, .heads = 2, .head_dim = 4, .max_distance = 1 << 26}); }},
     {"posenc/relative/xlnet.hpp", errc::out_of_range,
      "xlnet: distance <r> is outside [<lo_>, <hi_>], the distances this encoder was made for "

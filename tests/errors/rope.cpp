@@ -55,8 +55,16 @@ outcome longrope(void (*edit)(posenc::longrope_scaling&)) {
 }
 
 const posenc::test::rows rope_rows{
-    {rope_file, errc::invalid_argument, "rope: q and k overlap in memory", "q and k overlap",
+    {"posenc/tensor.hpp", errc::invalid_argument,
+     "<who>: <a_name> and <b_name> overlap in memory: <a_name>[<t>, <h>] and <b_name>[<t - tau>, <h2>] share elements",
+     "rope: q and k overlap in memory: q[0, 1] and k[0, 0] share elements",
      [] { return posenc::test::rotate_overlapping(head64()); }},
+    {"posenc/tensor.hpp", errc::invalid_argument,
+     "<who>: cannot rule out that <a_name> and <b_name> overlap: their address ranges meet and "
+     "their token strides (<a.s0> and <b.s0>) differ; pass them in separate calls",
+     "rope: cannot rule out that q and k overlap: their address ranges meet and their token "
+     "strides (128 and 256) differ",
+     [] { return posenc::test::rotate_interleaving(head64()); }},
     {rope_file, errc::invalid_argument, "rope: head_dim must be in [1, <max_head_dim>], got <cfg.head_dim>",
      "got 70000", [] { return make({.head_dim = 70000}); }},
     {rope_file, errc::invalid_argument, "rope: partial_rotary_factor must be in (0, 1], got <f>", "got 1.5",
@@ -72,6 +80,14 @@ const posenc::test::rows rope_rows{
     {rope_file, errc::invalid_argument, "rope: unknown angle_source <static_cast<int>(cfg.angle_source)>",
      "angle_source 7",
      [] { return make({.head_dim = 64, .angle_source = static_cast<posenc::rope_angle_source>(7)}); }},
+    {rope_file, errc::invalid_argument,
+     "rope: the two-level rows (<two_level_floats> floats for rotary dim <r>) and max_positions "
+     "<cfg.max_positions> exceed the table limit of <max_table_floats> floats",
+     "the two-level rows (1073741824 floats for rotary dim 65536) and max_positions 1 exceed",
+     [] {
+       return make({.head_dim = 65536, .max_positions = 1,
+                    .angle_source = posenc::rope_angle_source::two_level});
+     }},
     {rope_file, errc::out_of_range, "rope: position <p> is outside (-2^53, 2^53), where angles are exact",
      "position 9007199254740992", [] { return rotate(2, 64, {0, std::int64_t{1} << 53}); }},
     {rope_file, errc::shape_mismatch,

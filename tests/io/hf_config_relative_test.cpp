@@ -50,6 +50,19 @@ TEST_CASE("deberta v1 config: no buckets, pos_att_type string", "[hf_config]") {
   CHECK(off->reference == deberta_reference::official);
 }
 
+TEST_CASE("deberta pos_att_type strings: [x.strip() for x in s.lower().split('|')]", "[hf_config]") {
+  auto c = hf::deberta_config_from(parse(R"({"encoding": "deberta", "pos_att_type": "P2C | c2p "})"));
+  REQUIRE(c);
+  CHECK(c->p2c);
+  CHECK(c->c2p);
+  CHECK_FALSE(c->p2p);
+  c = hf::deberta_config_from(parse(R"({"encoding": "deberta", "pos_att_type": "\tp2p|  c2p"})"));
+  REQUIRE(c);
+  CHECK(c->p2p);
+  CHECK(c->c2p);
+  CHECK_FALSE(c->p2c);
+}
+
 TEST_CASE("xlnet-base-cased config.json", "[hf_config]") {
   const auto j = parse(R"({"model_type": "xlnet", "d_model": 768, "n_head": 12, "d_head": 64,
     "attn_type": "bi", "bi_data": false, "clamp_len": -1, "mem_len": null, "untie_r": true})");

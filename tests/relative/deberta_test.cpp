@@ -149,6 +149,8 @@ TEST_CASE("deberta c2p and p2c match the float64 formula (p2c uses c2p's index)"
       {{.version = deberta_version::v1, .max_relative_positions = 8, .heads = 3, .head_dim = 4}, 12, 12, 0},
       {{.version = deberta_version::v1, .max_relative_positions = 8, .p2c = false, .heads = 1,
         .head_dim = 4}, 4, 20, 3},
+      // More queries than one p2c tile (detail::gather_chunk_rows = 256).
+      {{.max_relative_positions = 64, .position_buckets = 8, .heads = 1, .head_dim = 4}, 300, 40, 0},
   };
   for (const auto& v : variants) {
     const layer l(v.cfg);
@@ -194,6 +196,9 @@ TEST_CASE("deberta v1 dynamic span equals the full table clipped to [-k, k - 1]"
       }
     }
   }
+  // A key at the query's own position reads row k (base k - s plus s) for every span, also
+  // for lengths that give no span at all.
+  for (std::int64_t len : {0, -4}) CHECK(d->table_row(5, 5, len, len) == 8);
   // HF vs official only differ for r <= -k: index 0 vs 1 (spec §6c).
   const deberta_config hf{.max_relative_positions = 512, .position_buckets = 256, .heads = 1,
                           .head_dim = 2};
@@ -210,6 +215,18 @@ TEST_CASE("deberta v1 dynamic span equals the full table clipped to [-k, k - 1]"
   CHECK(dh->table_row(5000, 0, 1, 1) == 511);
   CHECK(dof->table_row(5000, 0, 1, 1) == 511);
   for (std::int64_t r = -511; r < 512; ++r) REQUIRE(dh->table_row(r, 0, 1, 1) == dof->table_row(r, 0, 1, 1));
+}
+
+TEST_CASE("deberta with k = 2^30 tabulates few buckets and still follows the formula", "[deberta]") {
+  // A table of all 2k + 1 buckets would be 16 GiB; far distances fall back to the formula.
+  const deberta_config c{.max_relative_positions = std::int64_t{1} << 30, .position_buckets = 256,
+                         .heads = 1, .head_dim = 2};
+  const layer l(c);
+  auto d = deberta::make(c, l.weights());
+  REQUIRE(d);
+  for (std::int64_t r : {0, 100, 129, -5000, 65536, -65537, 1000000, -123456789}) {
+    CHECK(d->table_row(r, 0, 1, 1) == ref_row(c, r, 1, 1));
+  }
 }
 
 TEST_CASE("deberta errors name the value and leave outputs untouched", "[deberta]") {

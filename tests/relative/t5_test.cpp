@@ -91,7 +91,9 @@ TEST_CASE("t5: buckets equal the exact integer formula", "[t5]") {
   for (const cfg c : {cfg{32, 128, true}, cfg{32, 128, false}, cfg{16, 40, true}, cfg{32, 64, false},
                       cfg{64, 128, true}, cfg{8, 16, false}, cfg{4, 4, true}, cfg{40, 100, true},
                       // max_distance past the 256 distances t5_buckets caches
-                      cfg{32, 1000, true}, cfg{16, 4096, false}}) {
+                      cfg{32, 1000, true}, cfg{16, 4096, false},
+                      // odd num_buckets: floor halves (HF's num_buckets //= 2 and // 2)
+                      cfg{33, 128, true}, cfg{7, 16, true}, cfg{33, 128, false}, cfg{7, 12, false}}) {
     const auto tb = buckets(c.b, c.m, c.bi);
     for (std::int64_t rel = -6000; rel <= 6000; ++rel) {
       INFO("B " << c.b << " M " << c.m << " bidirectional " << c.bi << " rel " << rel);
@@ -230,9 +232,16 @@ TEST_CASE("t5: config from real T5 configs", "[t5][hf]") {
       R"({"model_type": "t5", "num_heads": 8, "relative_attention_num_buckets": 32, "is_decoder": true})"));
   REQUIRE(c.has_value());
   CHECK((c->max_distance == 128 && !c->bidirectional && c->num_heads == 8));
+  // Bucket ids need no head count: absent is 0; given, it must be positive.
   c = posenc::hf::t5_config_from(json::parse(R"({"model_type": "t5", "relative_attention_num_buckets": 32})"));
-  REQUIRE_FALSE(c.has_value());
-  CHECK_THAT(c.error().message(), Catch::Contains("num_heads"));
+  REQUIRE(c.has_value());
+  CHECK(c->num_heads == 0);
+  for (const char* heads : {R"({"num_heads": 0})", R"({"n_head": -2})"}) {
+    c = posenc::hf::t5_config_from(json::parse(heads));
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.error().code() == posenc::errc::invalid_config);
+    CHECK_THAT(c.error().message(), Catch::Contains("head count must be positive"));
+  }
   c = posenc::hf::t5_config_from(json::parse(R"({"num_heads": 2, "is_decoder": "yes"})"));
   REQUIRE_FALSE(c.has_value());
   CHECK_THAT(c.error().message(), Catch::Contains("is_decoder"));

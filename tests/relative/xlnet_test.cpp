@@ -61,7 +61,8 @@ TEST_CASE("xlnet table: HF order and layout, clamped symmetrically", "[xlnet]") 
   for (auto type : {xlnet_attn_type::bi, xlnet_attn_type::uni}) {
     for (std::int64_t clamp : {-1, 3}) {
       const xlnet_config cfg{.d_model = 12, .attn_type = type, .clamp_len = clamp};
-      const std::int64_t q_len = 4, k_len = 7;
+      // bi rows run from distance 7 down to -5: both ends pass the clamp of 3.
+      const std::int64_t q_len = 6, k_len = 7;
       const std::int64_t rows = type == xlnet_attn_type::bi ? k_len + q_len : k_len + 1;
       REQUIRE(xlnet_table_rows(cfg, q_len, k_len) == rows);
       std::vector<float> out(static_cast<std::size_t>(rows * 12));
@@ -105,7 +106,8 @@ TEST_CASE("xlnet direct terms equal XLNet's rel_shift formulation", "[xlnet]") {
     const layer l(cfg);
     auto made = xlnet::make(cfg, l.weights());
     REQUIRE(made);
-    const std::int64_t q_len = 5, k_len = 12, mlen = k_len - q_len;
+    // Distances mlen + i - j run from 11 down to -8: both ends pass the clamp of 6.
+    const std::int64_t q_len = 9, k_len = 12, mlen = k_len - q_len;
     const dense3<float> q = test::random3(q_len, 2, 4, 51), k = test::random3(k_len, 2, 4, 52);
     dense3<float> logits(2, q_len, k_len);
     REQUIRE(made->add_scores(q.cview(), k.cview(), mlen, logits.view()));
@@ -161,11 +163,12 @@ TEST_CASE("transformer-xl direct terms equal its zero-pad rel_shift on the causa
 }
 
 TEST_CASE("xlnet attention matches the float64 reference end to end", "[xlnet]") {
-  const xlnet_config cfg{.d_model = 16, .heads = 2, .head_dim = 8, .max_distance = 64};
+  const xlnet_config cfg{.d_model = 16, .heads = 2, .head_dim = 8, .max_distance = 512};
   const layer l(cfg);
   auto made = xlnet::make(cfg, l.weights());
   REQUIRE(made);
-  const std::int64_t q_len = 6, k_len = 10, mlen = 4;
+  // More keys than one stack chunk (detail::gather_chunk_rows = 256).
+  const std::int64_t q_len = 6, k_len = 300, mlen = 4;
   const dense3<float> q = test::random3(q_len, 2, 8, 71), k = test::random3(k_len, 2, 8, 72);
   dense3<float> logits(2, q_len, k_len);
   REQUIRE(attention_logits(*made, q.cview(), k.cview(), mlen, made->scale(), logits.view()));
@@ -201,6 +204,19 @@ TEST_CASE("xlnet errors name the value and leave outputs untouched", "[xlnet]") 
   xlnet_config c = cfg;
   c.max_distance = 0;
   CHECK_THAT(xlnet::make(c, l.weights()).error().message(), Catch::Contains("got 0"));
+  c.max_distance = std::numeric_limits<std::int64_t>::max();
+  CHECK_THAT(xlnet::make(c, l.weights()).error().message(),
+             Catch::Contains("max_distance must be in [0, 2^30], got 9223372036854775807"));
+  // 2^30 floats hold 2^30 / (d_model 8 + width 8 + heads 2) = 59652323 distances, 2M + 1 for
+  // max_distance M = 29826161: one more is the first that fails.
+  c.max_distance = 29826162;
+  CHECK(xlnet::make(c, l.weights()).error().message() ==
+        "xlnet: 59652325 distances of 18 floats exceed the 2^30-float table limit (lower "
+        "max_distance or clamp_len)");
+  c = cfg;
+  c.clamp_len = std::int64_t{1} << 52;
+  CHECK_THAT(xlnet::make(c, l.weights()).error().message(),
+             Catch::Contains("9007199254740993 distances"));
   xlnet_weights w = l.weights();
   w.r_weight.rows = 7;
   CHECK_THAT(xlnet::make(cfg, w).error().message(), Catch::Contains("[7, 8]"));

@@ -381,7 +381,7 @@ TEST_CASE("linear attention error paths", "[linear_attention]") {
   auto va = heads_view(alias.data(), p.tokens, p.heads, p.dv);
   auto s4 = enc->attend(q, k, va, p.pos, va, true);
   REQUIRE_FALSE(s4);
-  CHECK(s4.message().find("overlaps") != std::string::npos);
+  CHECK(s4.message().find("overlap in memory") != std::string::npos);
 
   // A state refuses rows of the wrong shape and keeps its sums untouched.
   auto st = enc->make_state(p.heads, p.dv);

@@ -272,6 +272,29 @@ TEST_CASE("two_level agrees with exact: bitwise in the table and past 2^24, with
   }
 }
 
+TEST_CASE("fused q,k over slices of one packed QKV buffer equals separate calls", "[rope]") {
+  // A fused projection's output [tokens, 8 + 2 + 2 heads, 64]: q = heads 0-7, k = heads 8-9.
+  auto r = make_rope({.head_dim = 64, .max_positions = 64});
+  const int tokens = 4;
+  const std::vector<std::int64_t> pos{0, 5, 9, 1000};
+  auto qkv = random_vector(tokens * 12 * 64, 53);
+  auto sep = qkv;
+  auto views = [&](std::vector<float>& b) {
+    return std::pair{view3<float>{b.data(), tokens, 8, 64, 12 * 64, 64},
+                     view3<float>{b.data() + 8 * 64, tokens, 2, 64, 12 * 64, 64}};
+  };
+  const auto [q, k] = views(qkv);
+  const auto [q2, k2] = views(sep);
+  REQUIRE(r.rotate(q, k, pos).ok());
+  REQUIRE(r.rotate(q2, pos).ok());
+  REQUIRE(r.rotate(k2, pos).ok());
+  CHECK(qkv == sep);
+  CHECK(qkv != random_vector(tokens * 12 * 64, 53));  // rotated, v untouched below
+  const auto orig = random_vector(tokens * 12 * 64, 53);
+  for (int t = 0; t < tokens; ++t)
+    for (int i = 10 * 64; i < 12 * 64; ++i) CHECK(qkv[t * 12 * 64 + i] == orig[t * 12 * 64 + i]);
+}
+
 TEST_CASE("fused q,k equals separate calls, with GQA head counts and strided views", "[rope]") {
   auto r = make_rope({.head_dim = 64, .theta = 5e5, .max_positions = 64});
   const int tokens = 5;

@@ -5,6 +5,7 @@
 //     z[i, h, :]     = sum_j alpha[h, i, j] v[j, h, :]
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -98,12 +99,17 @@ inline dense3<double> widen(const dense3<float>& s) {
   return d;
 }
 
-/// Largest |a - b| over two same-shaped tensors.
+/// Largest |a - b| over two same-shaped tensors; +inf when the shapes differ or any difference
+/// is NaN, so `max_abs_diff(...) < tol` fails on those.
 template <class A, class B>
 double max_abs_diff(const dense3<A>& a, const dense3<B>& b) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (a.n0 != b.n0 || a.n1 != b.n1 || a.n2 != b.n2 || a.v.size() != b.v.size()) return inf;
   double m = 0.0;
   for (std::size_t t = 0; t < a.v.size(); ++t) {
-    m = std::max(m, std::fabs(static_cast<double>(a.v[t]) - static_cast<double>(b.v[t])));
+    const double d = std::fabs(static_cast<double>(a.v[t]) - static_cast<double>(b.v[t]));
+    if (std::isnan(d)) return inf;
+    m = std::max(m, d);
   }
   return m;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../support/run_process.hpp"
@@ -56,6 +57,16 @@ void check_rejects(const workspace& w, const std::vector<std::string>& args, con
   CHECK_THAT(r.err, Contains(text));
   CHECK_FALSE(fs::exists(w.out()));
   fs::remove(w.out());
+}
+
+// The int64 array an operation wrote at w.out(), and its shape; the file is removed.
+std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> read_ints(const workspace& w) {
+  auto arr = posenc::npy::load(w.out());
+  REQUIRE(arr);
+  auto values = posenc::npy::to_int64(*arr, "out");
+  REQUIRE(values);
+  fs::remove(w.out());
+  return {*values, arr->shape};
 }
 
 }  // namespace
@@ -160,6 +171,91 @@ TEST_CASE("posenc rejects bad .npy files, absurd sizes and extreme positions", "
   check_rejects(w, {"bias", "--config", alibi, "--q-len", "2", "--k-len", "2", "--query-offset", "-9223372036854775808",
                      "--out", w.out()},
                 "got -9223372036854775808");
+}
+
+TEST_CASE("posenc refuses an option that does not apply to the config's encoding", "[cli][errors]") {
+  workspace w;
+  const auto alibi = w.file("alibi.json", R"({"encoding": "alibi", "num_heads": 2})");
+  const auto sin = w.file("sin.json", R"({"encoding": "sinusoidal", "d_model": 8})");
+  const auto rope = w.file("rope.json", R"({"encoding": "rope", "head_dim": 8})");
+  const auto p = w.ints("p.npy", {0, 1});
+  const auto x = w.floats("x.npy", {2, 1, 8});
+  const std::vector<std::string> bias{"bias", "--config", alibi, "--q-len", "2", "--k-len", "2", "--out", w.out()};
+  const std::vector<std::string> table{"table", "--config", sin, "--positions", p, "--out", w.out()};
+  const std::vector<std::string> rotate{"rope", "--config", rope, "--positions", p, "--in", x, "--out", w.out()};
+  // The same commands without the extra option succeed.
+  for (const auto& args : {bias, table, rotate}) {
+    INFO("posenc " << args[0]);
+    CHECK(posenc_cli(w, args).exit_code == 0);
+    fs::remove(w.out());
+  }
+  auto with = [](std::vector<std::string> args, std::vector<std::string> extra) {
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  // ALiBi has no table: even a missing --weights file is refused as not applying.
+  check_rejects(w, with(bias, {"--weights", "/nonexistent.npy"}), "--weights does not apply to encoding 'alibi'");
+  check_rejects(w, with(table, {"--weights", w.floats("w.npy", {4, 8})}),
+                "--weights does not apply to encoding 'sinusoidal'");
+  check_rejects(w, with(table, {"--q-len", "2"}), "--q-len does not apply to encoding 'sinusoidal'");
+  check_rejects(w, with(table, {"--k-len", "2"}), "--k-len does not apply to encoding 'sinusoidal'");
+  check_rejects(w, with(rotate, {"--weights", w.floats("w.npy", {4, 8})}), "--weights does not apply to encoding 'rope'");
+}
+
+TEST_CASE("posenc relpos for T5 needs no head count; bias does", "[cli]") {
+  workspace w;
+  auto relpos = [&](const std::string& cfg) {
+    return std::vector<std::string>{"relpos", "--config", cfg, "--q-len", "2", "--k-len", "3", "--out", w.out()};
+  };
+  REQUIRE(posenc_cli(w, relpos(w.file("t5.json", R"({"encoding": "t5"})"))).exit_code == 0);
+  // rel = j - i: [[0, 1, 2], [-1, 0, 1]]; spec/encodings.md §4, 32 buckets: rel 0 -> 0, -1 -> 1,
+  // +1 -> 16 + 1, +2 -> 16 + 2.
+  const auto [r, shape] = read_ints(w);
+  CHECK(shape == std::vector<std::int64_t>{2, 3});
+  CHECK(r == std::vector<std::int64_t>{0, 17, 18, 1, 0, 17});
+  check_rejects(w, relpos(w.file("t5h0.json", R"({"encoding": "t5", "num_heads": 0})")),
+                "t5: the head count must be positive, got 0");
+  check_rejects(w, {"bias", "--config", w.file("t5b.json", R"({"encoding": "t5"})"), "--q-len", "2", "--k-len", "3",
+                    "--weights", w.floats("w.npy", {32, 2}), "--out", w.out()},
+                "t5 bias: config lacks num_attention_heads");
+}
+
+TEST_CASE("posenc integer options take decimal text and name text out of range", "[cli][errors]") {
+  workspace w;
+  const auto t5 = w.file("t5.json", R"({"encoding": "t5", "num_heads": 2})");
+  auto relpos = [&](const std::string& q_len, const std::string& offset) {
+    return std::vector<std::string>{"relpos", "--config", t5, "--q-len", q_len, "--k-len", "3",
+                                    "--query-offset", offset, "--out", w.out()};
+  };
+  // strtoll would clamp this to 9223372036854775807, a value the user never gave.
+  check_rejects(w, relpos("99999999999999999999", "0"), "--q-len: '99999999999999999999' is outside the 64-bit integer range");
+  check_rejects(w, relpos("2", "-99999999999999999999"), "'-99999999999999999999' is outside the 64-bit integer range");
+  check_rejects(w, relpos("0x10", "0"), "--q-len: expected a decimal integer, got '0x10'");
+  check_rejects(w, relpos("2", "1.5"), "--query-offset: expected a decimal integer, got '1.5'");
+  // "010" is ten (strtoll's base 0 would read octal 8).
+  REQUIRE(posenc_cli(w, relpos("010", "0")).exit_code == 0);
+  CHECK(read_ints(w).second == std::vector<std::int64_t>{10, 3});
+}
+
+TEST_CASE("posenc table learned: the table-shape error gives the family's rows and offset", "[cli][errors]") {
+  workspace w;
+  const auto p = w.ints("p.npy", {0, 1});
+  auto table = [&](const std::string& cfg) {
+    return std::vector<std::string>{"table", "--config", cfg, "--positions", p, "--weights",
+                                    w.floats("w.npy", {5, 8}), "--out", w.out()};
+  };
+  // RoBERTa: rows = max_position_embeddings (it counts the offset pad_token_id + 1 = 2).
+  check_rejects(w, table(w.file("roberta.json", R"({"model_type": "roberta", "hidden_size": 8,
+                                                     "max_position_embeddings": 6, "pad_token_id": 1})")),
+                "(rows, hidden size) = (6, 8), position_offset 2");
+  // OPT: rows = max_position_embeddings + 2.
+  check_rejects(w, table(w.file("opt.json", R"({"model_type": "opt", "hidden_size": 8,
+                                                 "max_position_embeddings": 6})")),
+                "(rows, hidden size) = (8, 8), position_offset 2");
+  // pad_token_id + 1 would overflow int64: refused, naming the value given.
+  check_rejects(w, table(w.file("pad.json", R"({"model_type": "roberta", "hidden_size": 8,
+                                                 "max_position_embeddings": 6, "pad_token_id": 9223372036854775807})")),
+                "pad_token_id must be in [0, 2^31), got 9223372036854775807");
 }
 
 TEST_CASE("posenc --help explains the commands", "[cli]") {

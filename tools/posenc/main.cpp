@@ -2,7 +2,9 @@
 // Exit status 0 on success; on bad input one stderr line naming the problem and value, no
 // output file, exit status 2.
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
+#include <posenc/kernels/dispatch.hpp>
 #include <posenc/version.hpp>
 #include <string>
 
@@ -17,24 +19,38 @@ struct route {
   std::string_view op;
   encoding enc;
   posenc::cli::handler fn;
+  std::string_view takes;  ///< the options it reads besides --config and --out
 };
 
-// Which handler serves each (operation, encoding).
+// Which handler serves each (operation, encoding), and the options it reads.
 constexpr route routes[] = {
-    {"rope", encoding::rope, &posenc::cli::rope_op},
-    {"rope", encoding::fope, &posenc::cli::fope_op},
-    {"linear-attention", encoding::rope, &posenc::cli::linear_attention_op},
-    {"table", encoding::sinusoidal, &posenc::cli::table_sinusoidal_op},
-    {"table", encoding::learned, &posenc::cli::table_learned_op},
-    {"relpos", encoding::t5, &posenc::cli::relpos_t5_op},
-    {"bias", encoding::t5, &posenc::cli::bias_t5_op},
-    {"bias", encoding::alibi, &posenc::cli::bias_alibi_op},
-    {"relpos", encoding::shaw, &posenc::cli::relpos_shaw_op},
-    {"relpos", encoding::deberta, &posenc::cli::relpos_deberta_op},
-    {"table", encoding::xlnet, &posenc::cli::table_xlnet_op},
+    {"rope", encoding::rope, &posenc::cli::rope_op, "--positions --in"},
+    {"rope", encoding::fope, &posenc::cli::fope_op, "--positions --in --weights"},
+    {"linear-attention", encoding::rope, &posenc::cli::linear_attention_op,
+     "--q --k --v --positions --causal"},
+    {"table", encoding::sinusoidal, &posenc::cli::table_sinusoidal_op, "--positions"},
+    {"table", encoding::learned, &posenc::cli::table_learned_op, "--positions --weights"},
+    {"relpos", encoding::t5, &posenc::cli::relpos_t5_op, "--q-len --k-len --query-offset"},
+    {"bias", encoding::t5, &posenc::cli::bias_t5_op, "--q-len --k-len --query-offset --weights"},
+    {"bias", encoding::alibi, &posenc::cli::bias_alibi_op, "--q-len --k-len --query-offset"},
+    {"relpos", encoding::shaw, &posenc::cli::relpos_shaw_op, "--q-len --k-len --query-offset"},
+    {"relpos", encoding::deberta, &posenc::cli::relpos_deberta_op, "--q-len --k-len --query-offset"},
+    {"table", encoding::xlnet, &posenc::cli::table_xlnet_op, "--q-len --k-len"},
 };
 
-posenc::status dispatch(args& a) {
+// Whether `flag` is one of the space-separated flags in `list`.
+bool lists(std::string_view list, std::string_view flag) {
+  while (!list.empty()) {
+    const std::size_t end = std::min(list.find(' '), list.size());
+    if (list.substr(0, end) == flag) return true;
+    list.remove_prefix(std::min(end + 1, list.size()));
+  }
+  return false;
+}
+
+// Runs the route for `a`; `given` are the options on the command line, each of which must be
+// one the route reads (an option that does not apply is an error, not silently ignored).
+posenc::status dispatch(args& a, const std::vector<std::string>& given) {
   auto cfg = posenc::hf::load(a.config_path);
   if (!cfg) return cfg.error();
   a.config = std::move(*cfg);
@@ -42,11 +58,31 @@ posenc::status dispatch(args& a) {
   if (!enc) return enc.error();
   a.enc = *enc;
   for (const auto& r : routes) {
-    if (r.op == a.op && r.enc == a.enc) return r.fn(a);
+    if (r.op != a.op || r.enc != a.enc) continue;
+    for (const auto& flag : given) {
+      if (flag != "--config" && flag != "--out" && !lists(r.takes, flag)) {
+        return posenc::make_error(posenc::errc::invalid_argument, flag, " does not apply to encoding '",
+                                  posenc::hf::encoding_name(a.enc), "'");
+      }
+    }
+    return r.fn(a);
   }
   return posenc::make_error(posenc::errc::unsupported, "operation '", a.op,
                             "' does not apply to encoding '", posenc::hf::encoding_name(a.enc),
                             "'");
+}
+
+// CLI11 reads integers with strtoll, which clamps out-of-range text to INT64_MAX and reads
+// "010" as octal; integer options pass through this first, so the value used is the text given.
+std::string decimal_int64(std::string& text) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc::result_out_of_range) return "'" + text + "' is outside the 64-bit integer range";
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    return "expected a decimal integer, got '" + text + "'";
+  }
+  text = std::to_string(v);
+  return {};
 }
 
 }  // namespace
@@ -63,6 +99,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(POSENC_VERSION_STRING));
   app.require_subcommand(1);
   args a;
+  const CLI::Validator integer(decimal_int64, "INTEGER");
 
   auto* rope = app.add_subcommand("rope", "rotate X [tokens, heads, head_dim] at each token's position");
   rope->add_option("--config", a.config_path, "config JSON (rope or fope keys)")->required();
@@ -77,23 +114,25 @@ int main(int argc, char** argv) {
   table->add_option("--config", a.config_path, "config JSON")->required();
   table->add_option("--positions", a.positions, "P.npy: [tokens] integer positions");
   table->add_option("--weights", a.weights, "W.npy: learned table [rows, hidden]");
-  table->add_option("--q-len", a.q_len, "query length (xlnet)");
-  table->add_option("--k-len", a.k_len, "key length (xlnet)");
+  table->add_option("--q-len", a.q_len, "query length (xlnet)")->transform(integer);
+  table->add_option("--k-len", a.k_len, "key length (xlnet)")->transform(integer);
   table->add_option("--out", a.out, "Y.npy to write (float32)")->required();
 
   auto* relpos = app.add_subcommand(
       "relpos", "relative position ids R [Q, K] (t5 buckets, deberta, shaw); query i at O + i");
   relpos->add_option("--config", a.config_path, "config JSON")->required();
-  relpos->add_option("--q-len", a.q_len, "query length Q")->required();
-  relpos->add_option("--k-len", a.k_len, "key length K")->required();
-  relpos->add_option("--query-offset", a.query_offset, "position O of the first query (default 0)");
+  relpos->add_option("--q-len", a.q_len, "query length Q")->transform(integer)->required();
+  relpos->add_option("--k-len", a.k_len, "key length K")->transform(integer)->required();
+  relpos->add_option("--query-offset", a.query_offset, "position O of the first query (default 0)")
+      ->transform(integer);
   relpos->add_option("--out", a.out, "R.npy to write (int64)")->required();
 
   auto* bias = app.add_subcommand("bias", "additive logit bias B [heads, Q, K] (t5, alibi)");
   bias->add_option("--config", a.config_path, "config JSON")->required();
-  bias->add_option("--q-len", a.q_len, "query length Q")->required();
-  bias->add_option("--k-len", a.k_len, "key length K")->required();
-  bias->add_option("--query-offset", a.query_offset, "position O of the first query (default 0)");
+  bias->add_option("--q-len", a.q_len, "query length Q")->transform(integer)->required();
+  bias->add_option("--k-len", a.k_len, "key length K")->transform(integer)->required();
+  bias->add_option("--query-offset", a.query_offset, "position O of the first query (default 0)")
+      ->transform(integer);
   bias->add_option("--weights", a.weights, "W.npy: T5 bucket table [num_buckets, heads]");
   bias->add_option("--out", a.out, "B.npy to write (float32)")->required();
 
@@ -111,7 +150,8 @@ int main(int argc, char** argv) {
 
   auto* bench = app.add_subcommand("bench", "a timing table of every encoder on this machine");
   bench->add_flag("--json", a.json, "print machine-readable JSON instead of the table");
-  bench->add_option("--tokens", a.bench_tokens, "sequence length of every shape (default 512)");
+  bench->add_option("--tokens", a.bench_tokens, "sequence length of every shape (default 512)")
+      ->transform(integer);
 
   try {
     app.parse(argc, argv);
@@ -125,10 +165,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "posenc: %s (run 'posenc --help')\n", msg.c_str());
     return 2;
   }
-  for (const auto* sub : app.get_subcommands()) a.op = sub->get_name();
-  const posenc::status st = a.op == "tour"    ? posenc::cli::tour(a)
-                            : a.op == "bench" ? posenc::cli::bench(a)
-                                              : dispatch(a);
+  std::vector<std::string> given;
+  for (const auto* sub : app.get_subcommands()) {
+    a.op = sub->get_name();
+    for (const auto* opt : sub->get_options()) {
+      if (opt->count() > 0) given.push_back(opt->get_name());
+    }
+  }
+  // A POSENC_ISA the library cannot honour is bad input here too (results would not change,
+  // but a run meant to time one ISA would silently time another).
+  const posenc::status st = !posenc::isa_env_status().ok() ? posenc::isa_env_status()
+                            : a.op == "tour"                ? posenc::cli::tour(a)
+                            : a.op == "bench"               ? posenc::cli::bench(a)
+                                                            : dispatch(a, given);
   if (!st.ok()) {
     std::fprintf(stderr, "posenc %s: %s\n", a.op.c_str(), st.message().c_str());
     return 2;

@@ -29,8 +29,8 @@ status table_learned_op(const args& a) {
   if (!w) return w.error();
   if (w->shape[0] != cfg->rows || w->shape[1] != cfg->hidden_size) {
     return make_error(errc::shape_mismatch, "--weights has shape ", shape_string(w->shape),
-                      " but the config gives a table of (", cfg->rows, ", ", cfg->hidden_size,
-                      ") (max positions + offset ", cfg->position_offset, ", hidden size)");
+                      " but the config gives a table of (rows, hidden size) = (", cfg->rows, ", ",
+                      cfg->hidden_size, "), position_offset ", cfg->position_offset);
   }
   auto pos = read_positions(a.positions, "positions");
   if (!pos) return pos.error();

@@ -38,6 +38,9 @@ status relpos_t5_op(const args& a) {
 status bias_t5_op(const args& a) {
   auto cfg = hf::t5_config_from(a.config);
   if (!cfg) return cfg.error();
+  // The bucket table has a column per head, so the bias (unlike relpos) needs the head count.
+  auto heads = hf::require_int_any(a.config, hf::heads_keys, "t5 bias");
+  if (!heads) return heads.error();
   auto w = read_floats(a.weights, "weights", 2);
   if (!w) return w.error();
   if (w->shape[0] != cfg->num_buckets || w->shape[1] != cfg->num_heads) {

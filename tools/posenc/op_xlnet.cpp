@@ -2,6 +2,8 @@
 // -Q + 1) or [K + 1, d_model] (uni: K down to 0), all sines then all cosines, in Hugging Face
 // XLNetModel.relative_positional_encoding's order.
 #include <array>
+#include <string_view>
+#include <utility>
 #include <posenc/relative/xlnet.hpp>
 
 #include "cli.hpp"
@@ -11,13 +13,13 @@ namespace posenc::cli {
 status table_xlnet_op(const args& a) {
   auto cfg = hf::xlnet_config_from(a.config);
   if (!cfg) return cfg.error();
-  if (a.q_len < 0 || a.k_len < 0) {
-    return make_error(errc::invalid_argument, "xlnet needs --q-len and --k-len >= 0, got ",
-                      a.q_len, " and ", a.k_len);
-  }
-  if (!a.positions.empty()) {
-    return make_error(errc::invalid_argument, "xlnet takes --q-len and --k-len, not --positions '",
-                      a.positions, "'");
+  // Both lengths are checked before K + Q is formed; -1 means the flag was not given.
+  for (const auto& [flag, len] : {std::pair<std::string_view, std::int64_t>{"--q-len", a.q_len},
+                                  {"--k-len", a.k_len}}) {
+    if (len == -1) return make_error(errc::invalid_argument, flag, " is required");
+    if (len < 0 || len > detail::max_bias_extent) {
+      return make_error(errc::invalid_argument, "xlnet: ", flag, " must be in [0, 2^51], got ", len);
+    }
   }
   const std::array<std::int64_t, 2> shape{xlnet_table_rows(*cfg, a.q_len, a.k_len), cfg->d_model};
   POSENC_TRY(check_output_size(shape));

@@ -47,7 +47,7 @@ enum class sinusoidal_spacing : std::uint8_t {
 /// Parameters of a sinusoidal encoder.
 struct sinusoidal_config {
   std::int64_t d_model = 0;  ///< width d (even)
-  double base = 10000.0;     ///< the wavelength base (max timescale)
+  double base = 10000.0;     ///< the wavelength base (max timescale), above 1
   sinusoidal_layout layout = sinusoidal_layout::interleaved;
   sinusoidal_spacing spacing = sinusoidal_spacing::paper;
 };
@@ -66,9 +66,10 @@ class sinusoidal {
       return make_error(errc::invalid_argument, "sinusoidal: d_model must be even and in [2, ",
                         max_d_model, "], got ", cfg.d_model);
     }
-    if (!std::isfinite(cfg.base) || cfg.base <= 0.0) {
-      return make_error(errc::invalid_argument,
-                        "sinusoidal: base must be a finite positive number, got ", cfg.base);
+    // base > 1 keeps every w_i <= 1, which the exact-phase bound on |p| assumes.
+    if (!std::isfinite(cfg.base) || cfg.base <= 1.0) {
+      return make_error(errc::invalid_argument, "sinusoidal: base must be a finite number above 1, got ",
+                        cfg.base);
     }
     const std::int64_t n = cfg.d_model / 2;
     const double denom = cfg.spacing == sinusoidal_spacing::paper

@@ -560,6 +560,11 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
       return make_error(errc::invalid_config, "learned (", model_type,
                         "): config lacks pad_token_id, which sets the position offset");
     }
+    // A token id: a vocabulary row, so non-negative and far below 2^31 in every real model.
+    if (**pad < 0 || **pad >= (std::int64_t{1} << 31)) {
+      return make_error(errc::invalid_config, "learned (", model_type,
+                        "): pad_token_id must be in [0, 2^31), got ", **pad);
+    }
     out.position_offset = **pad + 1;
   }
   if (out.position_offset < 0 || *positions <= 0 ||
@@ -572,7 +577,8 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
 }
 
 /// A t5_config: relative_attention_num_buckets (32), relative_attention_max_distance (128),
-/// is_decoder (false: bidirectional), heads from num_heads and its aliases.
+/// is_decoder (false: bidirectional), heads from num_heads and its aliases: 0 when absent (the
+/// bucket ids need none; the bias table does), positive when given.
 [[nodiscard]] inline result<t5_config> t5_config_from(const json& cfg) noexcept {
   t5_config out;
   auto buckets = get_int(cfg, "relative_attention_num_buckets");
@@ -584,9 +590,12 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
   auto decoder = get_bool(cfg, "is_decoder");
   if (!decoder) return decoder.error();
   out.bidirectional = !decoder->value_or(false);
-  auto heads = require_int_any(cfg, heads_keys, "t5");
+  auto heads = get_int_any(cfg, heads_keys);
   if (!heads) return heads.error();
-  out.num_heads = *heads;
+  if (*heads && **heads <= 0) {
+    return make_error(errc::invalid_config, "t5: the head count must be positive, got ", **heads);
+  }
+  out.num_heads = heads->value_or(0);
   return out;
 }
 
@@ -670,7 +679,12 @@ inline result<std::optional<std::int64_t>> head_dim_of(const json& cfg, std::str
     std::size_t start = 0;
     while (start <= t.size()) {
       const std::size_t bar = std::min(t.find('|', start), t.size());
-      if (bar > start) types.push_back(t.substr(start, bar - start));
+      // Entries are stripped, as DebertaConfig's x.strip(): "p2c | c2p" is p2c and c2p.
+      const std::size_t first = t.find_first_not_of(" \t\n\r\f\v", start);
+      if (first < bar) {
+        const std::size_t last = t.find_last_not_of(" \t\n\r\f\v", bar - 1);
+        types.push_back(t.substr(first, last - first + 1));
+      }
       start = bar + 1;
     }
   } else if (it != cfg.end() && it->is_array()) {

@@ -4,7 +4,8 @@
 //
 // x86-64: AVX-512 (F+BW+VL) > AVX2 (+FMA+F16C) > scalar, by __builtin_cpu_supports; within
 // AVX-512, bfloat16 narrowing uses vcvtneps2bf16 where the CPU has AVX512_BF16. AArch64: NEON
-// (compile time) > scalar. Every path gives the scalar reference's bits (kernels/scalar.hpp).
+// (compile time) > scalar. Every path gives the scalar reference's bits (kernels/scalar.hpp;
+// a NaN result is NaN on every path, its sign and payload may differ).
 #pragma once
 
 #include <atomic>
@@ -65,21 +66,45 @@ inline isa best_isa() noexcept {
 }
 
 namespace detail {
-inline std::atomic<isa>& isa_slot() noexcept {
-  // Chosen once: POSENC_ISA when set and supported, else the best the CPU has.
-  static std::atomic<isa> slot{[] {
-    if (const char* env = std::getenv("POSENC_ISA")) {
-      auto parsed = parse_isa(env);
-      if (parsed && isa_supported(*parsed)) return *parsed;
+// The first choice, made once: POSENC_ISA when set and supported, else the best the CPU has;
+// `env` says why a set POSENC_ISA was not used.
+struct isa_choice {
+  isa chosen = isa::scalar;
+  status env;
+};
+inline const isa_choice& initial_isa() noexcept {
+  static const isa_choice choice = [] {
+    const isa best = best_isa();
+    const char* env = std::getenv("POSENC_ISA");
+    if (env == nullptr) return isa_choice{best, {}};
+    auto parsed = parse_isa(env);
+    if (!parsed) {
+      return isa_choice{best, make_error(errc::invalid_argument, "POSENC_ISA=", env,
+                                         " names no ISA (expected scalar, avx2, avx512 or neon); "
+                                         "the kernels use ", isa_name(best))};
     }
-    return best_isa();
-  }()};
+    if (!isa_supported(*parsed)) {
+      return isa_choice{best, make_error(errc::unsupported, "POSENC_ISA=", env,
+                                         " is not supported by this CPU or build; the kernels use ",
+                                         isa_name(best))};
+    }
+    return isa_choice{*parsed, {}};
+  }();
+  return choice;
+}
+inline std::atomic<isa>& isa_slot() noexcept {
+  static std::atomic<isa> slot{initial_isa().chosen};
   return slot;
 }
 }  // namespace detail
 
 /// The instruction set the kernels currently use.
 inline isa active_isa() noexcept { return detail::isa_slot().load(std::memory_order_relaxed); }
+
+/// Whether the environment variable POSENC_ISA (read once, with the first kernel choice) was
+/// honoured: ok when unset or naming a supported ISA; else an error naming its value and the
+/// ISA used instead. Results do not depend on the ISA; programs can report this to the user.
+[[nodiscard]] inline status isa_env_status() noexcept { return detail::initial_isa().env; }
 
 /// Pins the kernels to i (for tests and benches); an unsupported ISA is an error.
 [[nodiscard]] inline status force_isa(isa i) noexcept {

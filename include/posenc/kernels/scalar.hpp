@@ -3,6 +3,9 @@
 // A rotary pair (a, b) at angle phi becomes (a cos - b sin, b cos + a sin). Evaluation order,
 // shared by every ISA so results are bitwise identical:
 //   a' = fma(a, cos, -(b * sin)),   b' = fma(b, cos, a * sin)
+// except the sign and payload of a NaN result, which IEEE 754 leaves open: x86's fused
+// multiply-subtract does not negate a NaN b * sin as -(b * sin) does. A NaN result is NaN on
+// every path.
 // Storage: float, float16 or bfloat16; 16-bit values widen exactly to float, the arithmetic is
 // the float arithmetic above, and the result is rounded once to the storage type (nearest
 // even). Per component, |a' - exact| <= 2^-24 (|a cos| + 2 |b sin|) + the storage rounding.

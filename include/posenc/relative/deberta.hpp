@@ -122,11 +122,12 @@ inline std::int64_t deberta_relative_position(const deberta_config& cfg, std::in
   return {};
 }
 
-/// The attention span s: v1 min(max(q_len, k_len), k) (dynamic), v2 b or k (fixed).
+/// The attention span s: v1 min(max(q_len, k_len, 1), k) (dynamic), v2 b or k (fixed); at
+/// least 1 for any lengths, so the span window is never empty.
 constexpr std::int64_t deberta_span(const deberta_config& cfg, std::int64_t q_len,
                                     std::int64_t k_len) noexcept {
   if (cfg.version == deberta_version::v1) {
-    return std::min(std::max(q_len, k_len), cfg.max_relative_positions);
+    return std::min(std::max({q_len, k_len, std::int64_t{1}}), cfg.max_relative_positions);
   }
   return cfg.position_buckets > 0 ? cfg.position_buckets : cfg.max_relative_positions;
 }
@@ -204,14 +205,20 @@ class deberta {
     return base + std::clamp(relative(qp - kp) + s, std::int64_t{0}, 2 * s - 1);
   }
 
+  /// The checks add_scores runs before it writes: an error here means add_scores would fail.
+  [[nodiscard]] status check_scores(view3<const float> q, view3<const float> k,
+                                    std::int64_t q_offset, view3<float> logits) const noexcept {
+    POSENC_TRY(check(q, "q"));
+    POSENC_TRY(check(k, "k"));
+    POSENC_TRY(detail::check_bias_out("deberta", "logits", logits, cfg_.heads, q.n0, k.n0));
+    return detail::check_bias_extents("deberta", q.n0, k.n0, q_offset);
+  }
+
   /// logits[h, i, j] += c2p + p2c for q [Q, H, d], k [K, H, d], logits [H, Q, K]. The v1 span
   /// uses Lq = q_offset + Q, so splitting self-attention rows across threads gives one span.
   [[nodiscard]] status add_scores(view3<const float> q, view3<const float> k, std::int64_t q_offset,
                                   view3<float> logits) const noexcept {
-    POSENC_TRY(check(q, "q"));
-    POSENC_TRY(check(k, "k"));
-    POSENC_TRY(detail::check_bias_out("deberta", "logits", logits, cfg_.heads, q.n0, k.n0));
-    POSENC_TRY(detail::check_bias_extents("deberta", q.n0, k.n0, q_offset));
+    POSENC_TRY(check_scores(q, k, q_offset, logits));
     const std::int64_t lq = q_offset + q.n0, lk = k.n0, w = cfg_.heads * cfg_.head_dim;
     for (std::int64_t h = 0; h < cfg_.heads; ++h) {
       if (cfg_.c2p) {
@@ -223,28 +230,27 @@ class deberta {
               k.n0, logits.row(h, i), 1);
         }
       }
-      if (cfg_.p2c) {
-        const detail::table_rows t{qr_.data() + h * cfg_.head_dim, w, cfg_.head_dim};
-        for (std::int64_t j = 0; j < k.n0; ++j) {
-          detail::add_gathered_dots(
-              t, k.row(j, h), nullptr, 0,
-              [&](std::int64_t i) { return table_row(q_offset + i, j, lq, lk); }, q.n0,
-              logits.row(h, 0) + j, logits.s1);
-        }
-      }
+      if (cfg_.p2c) add_p2c(h, k, q_offset, lq, logits);
     }
     return {};
   }
 
  private:
+  // Largest |r| whose bucket is tabulated (a 1 MiB table at most, whatever k is).
+  static constexpr std::int64_t max_cached_distance = std::int64_t{1} << 16;
+  // Key columns per p2c tile.
+  static constexpr std::int64_t p2c_tile_keys = 16;
+
   deberta(deberta_config cfg, row_major_matrix<float> kr, row_major_matrix<float> qr)
       : cfg_(cfg), kr_(std::move(kr)), qr_(std::move(qr)) {
-    // Buckets of r in [-k, k], where the log runs; beyond, deberta_log_bucket is called.
+    // Buckets of r in [-n, n], n = min(k, max_cached_distance); beyond, deberta_log_bucket is
+    // called.
     if (cfg_.position_buckets > 0) {
       const std::int64_t k = cfg_.max_relative_positions;
-      buckets_.resize(static_cast<std::size_t>(2 * k + 1));
-      for (std::int64_t r = -k; r <= k; ++r) {
-        buckets_[static_cast<std::size_t>(r + k)] =
+      cached_ = std::min(k, max_cached_distance);
+      buckets_.resize(static_cast<std::size_t>(2 * cached_ + 1));
+      for (std::int64_t r = -cached_; r <= cached_; ++r) {
+        buckets_[static_cast<std::size_t>(r + cached_)] =
             deberta_log_bucket(r, cfg_.position_buckets, k, cfg_.reference);
       }
     }
@@ -252,9 +258,38 @@ class deberta {
 
   std::int64_t relative(std::int64_t r) const noexcept {
     if (cfg_.position_buckets <= 0) return r;
-    const std::int64_t k = cfg_.max_relative_positions;
-    if (r >= -k && r <= k) return buckets_[static_cast<std::size_t>(r + k)];
-    return deberta_log_bucket(r, cfg_.position_buckets, k, cfg_.reference);
+    if (r >= -cached_ && r <= cached_) return buckets_[static_cast<std::size_t>(r + cached_)];
+    return deberta_log_bucket(r, cfg_.position_buckets, cfg_.max_relative_positions, cfg_.reference);
+  }
+
+  // p2c of head h. Its shared vector is a key row, so it is gathered down a column; tiles of
+  // p2c_tile_keys keys by gather_chunk_rows queries are gathered into a stack buffer laid out
+  // by query and then added to logits a row at a time, not a column at a time.
+  void add_p2c(std::int64_t h, const view3<const float>& k, std::int64_t q_offset,
+               std::int64_t lq, const view3<float>& logits) const noexcept {
+    constexpr std::int64_t tq = detail::gather_chunk_rows, tk = p2c_tile_keys;
+    const std::int64_t lk = k.n0;
+    const detail::table_rows t{qr_.data() + h * cfg_.head_dim, cfg_.heads * cfg_.head_dim,
+                               cfg_.head_dim};
+    alignas(64) float tile[tq * tk];
+    for (std::int64_t i0 = 0; i0 < logits.n1; i0 += tq) {
+      const std::int64_t nq = std::min(tq, logits.n1 - i0);
+      for (std::int64_t j0 = 0; j0 < lk; j0 += tk) {
+        const std::int64_t nk = std::min(tk, lk - j0);
+        std::fill_n(tile, nq * tk, 0.0f);
+        for (std::int64_t c = 0; c < nk; ++c) {
+          detail::add_gathered_dots(
+              t, k.row(j0 + c, h), nullptr, 0,
+              [&](std::int64_t i) { return table_row(q_offset + i0 + i, j0 + c, lq, lk); }, nq,
+              tile + c, tk);
+        }
+        for (std::int64_t i = 0; i < nq; ++i) {
+          float* out = logits.row(h, i0 + i) + j0;
+          const float* in = tile + i * tk;
+          for (std::int64_t c = 0; c < nk; ++c) out[c] += in[c];
+        }
+      }
+    }
   }
 
   // P W^T + b, or an empty matrix when the term is off.
@@ -286,6 +321,7 @@ class deberta {
 
   deberta_config cfg_;
   row_major_matrix<float> kr_, qr_;
+  std::int64_t cached_ = 0;             // buckets_ holds r in [-cached_, cached_]
   std::vector<std::int64_t> buckets_;
 };
 

@@ -98,15 +98,21 @@ class shaw {
   /// W^V [2k + 1, head_dim].
   view2<const float> value_table() const noexcept { return wv_.view(); }
 
-  /// logits[h, i, j] += q[i, h] . W^K[id(i, j)] for q [Q, H, d], logits [H, Q, K]; k gives K.
-  [[nodiscard]] status add_scores(view3<const float> q, view3<const float> k, std::int64_t q_offset,
-                                  view3<float> logits) const noexcept {
+  /// The checks add_scores runs before it writes: an error here means add_scores would fail.
+  [[nodiscard]] status check_scores(view3<const float> q, view3<const float> k,
+                                    std::int64_t q_offset, view3<float> logits) const noexcept {
     POSENC_TRY(validate(k, "k"));
     if (k.n2 != cfg_.head_dim) {
       return make_error(errc::shape_mismatch, "shaw: k has head_dim ", k.n2, ", expected ",
                         cfg_.head_dim);
     }
-    POSENC_TRY(check_heads(q, "q", logits, "logits", k.n0, q_offset));
+    return check_heads(q, "q", logits, "logits", k.n0, q_offset);
+  }
+
+  /// logits[h, i, j] += q[i, h] . W^K[id(i, j)] for q [Q, H, d], logits [H, Q, K]; k gives K.
+  [[nodiscard]] status add_scores(view3<const float> q, view3<const float> k, std::int64_t q_offset,
+                                  view3<float> logits) const noexcept {
+    POSENC_TRY(check_scores(q, k, q_offset, logits));
     const view2<const float> wk = key_table();
     const detail::table_rows table{wk.data, wk.stride, wk.cols};
     const std::int64_t kmax = cfg_.max_relative_position;

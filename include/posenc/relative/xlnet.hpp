@@ -136,7 +136,11 @@ class xlnet {
       return make_error(errc::invalid_argument, "xlnet: heads and head_dim must be positive, got ",
                         cfg.heads, " and ", cfg.head_dim);
     }
-    if (cfg.max_distance < 0 || (cfg.clamp_len <= 0 && cfg.max_distance == 0)) {
+    if (cfg.max_distance < 0 || cfg.max_distance > max_table_floats) {
+      return make_error(errc::invalid_argument, "xlnet: max_distance must be in [0, 2^30], got ",
+                        cfg.max_distance);
+    }
+    if (cfg.clamp_len <= 0 && cfg.max_distance == 0) {
       return make_error(errc::invalid_argument, "xlnet: without clamp_len, max_distance must be "
                         "positive, got ", cfg.max_distance);
     }
@@ -148,10 +152,14 @@ class xlnet {
     POSENC_TRY(check_matrix(w.r_w_bias, "r_w_bias", cfg.heads, cfg.head_dim));
     POSENC_TRY(check_matrix(w.r_r_bias, "r_r_bias", cfg.heads, cfg.head_dim));
     POSENC_TRY(check_matrix(w.r_weight, "r_weight", cfg.d_model, width));
+    // Floats per covered distance: R, W_R R and v . W_R R. clamp_len < 2^53 and
+    // max_distance <= 2^30 keep the count of distances from overflowing.
+    const std::int64_t per_distance = cfg.d_model + width + cfg.heads;
     const auto [lo, hi] = covered(cfg);
-    if (hi - lo + 1 > max_table_floats / (width + cfg.d_model)) {
-      return make_error(errc::invalid_argument, "xlnet: ", hi - lo + 1,
-                        " distances are too many for a table of width ", width);
+    if (hi - lo + 1 > max_table_floats / per_distance) {
+      return make_error(errc::invalid_argument, "xlnet: ", hi - lo + 1, " distances of ",
+                        per_distance, " floats exceed the 2^30-float table limit (lower "
+                        "max_distance or clamp_len)");
     }
     // R for every covered distance, then W_R R and (v . W_R R) per head.
     const std::vector<double> freq = xlnet_inv_freq(cfg.d_model);
@@ -176,11 +184,9 @@ class xlnet {
   /// Smallest and largest clamped distance the encoder covers.
   std::pair<std::int64_t, std::int64_t> distance_range() const noexcept { return {lo_, hi_}; }
 
-  /// logits[h, i, j] += u_h . k_j + (q_i + v_h) . W_R R_{e(i, j)} for q [Q, H, d], k [K, H, d],
-  /// logits [H, Q, K]. Every (i, j) is computed, so for attn_type uni the caller masks j > o + i
-  /// as the model does; a distance outside distance_range() is an error.
-  [[nodiscard]] status add_scores(view3<const float> q, view3<const float> k, std::int64_t q_offset,
-                                  view3<float> logits) const noexcept {
+  /// The checks add_scores runs before it writes: an error here means add_scores would fail.
+  [[nodiscard]] status check_scores(view3<const float> q, view3<const float> k,
+                                    std::int64_t q_offset, view3<float> logits) const noexcept {
     POSENC_TRY(check(q, "q"));
     POSENC_TRY(check(k, "k"));
     POSENC_TRY(detail::check_bias_out("xlnet", "logits", logits, cfg_.heads, q.n0, k.n0));
@@ -194,15 +200,18 @@ class xlnet {
                           hi_, "], the distances this encoder was made for (raise max_distance)");
       }
     }
+    return {};
+  }
+
+  /// logits[h, i, j] += u_h . k_j + (q_i + v_h) . W_R R_{e(i, j)} for q [Q, H, d], k [K, H, d],
+  /// logits [H, Q, K]. Every (i, j) is computed, so for attn_type uni the caller masks j > o + i
+  /// as the model does; a distance outside distance_range() is an error.
+  [[nodiscard]] status add_scores(view3<const float> q, view3<const float> k, std::int64_t q_offset,
+                                  view3<float> logits) const noexcept {
+    POSENC_TRY(check_scores(q, k, q_offset, logits));
     const std::int64_t width = cfg_.heads * cfg_.head_dim;
     for (std::int64_t h = 0; h < cfg_.heads; ++h) {
-      const float* u = u_.row(h).data();
-      for (std::int64_t j = 0; j < k.n0; ++j) {
-        const float* kj = k.row(j, h);
-        float uk = 0.0f;
-        for (std::int64_t c = 0; c < cfg_.head_dim; ++c) uk += u[c] * kj[c];
-        for (std::int64_t i = 0; i < q.n0; ++i) logits.row(h, i)[j] += uk;
-      }
+      add_key_terms(h, k, logits);
       const detail::table_rows t{kr_.data() + h * cfg_.head_dim, width, cfg_.head_dim};
       for (std::int64_t i = 0; i < q.n0; ++i) {
         const std::int64_t qp = q_offset + i;
@@ -219,6 +228,26 @@ class xlnet {
   xlnet(xlnet_config cfg, std::int64_t lo, std::int64_t hi, row_major_matrix<float> kr,
         row_major_matrix<float> vkr, row_major_matrix<float> u)
       : cfg_(cfg), lo_(lo), hi_(hi), kr_(std::move(kr)), vkr_(std::move(vkr)), u_(std::move(u)) {}
+
+  // logits[h, i, j] += u_h . k_j: the products for a chunk of keys (one matrix-vector product,
+  // on the stack), then added to each row of the chunk in address order.
+  void add_key_terms(std::int64_t h, const view3<const float>& k,
+                     const view3<float>& logits) const noexcept {
+    using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using const_block = Eigen::Map<const row_major, Eigen::Unaligned, Eigen::OuterStride<>>;
+    const Eigen::Map<const Eigen::VectorXf> u(u_.row(h).data(), cfg_.head_dim);
+    alignas(64) float uk[detail::gather_chunk_rows];
+    for (std::int64_t j0 = 0; j0 < k.n0; j0 += detail::gather_chunk_rows) {
+      const std::int64_t n = std::min(detail::gather_chunk_rows, k.n0 - j0);
+      const const_block keys(k.row(j0, h), n, cfg_.head_dim,
+                             Eigen::OuterStride<>(n > 1 ? k.s0 : cfg_.head_dim));
+      Eigen::Map<Eigen::VectorXf>(uk, n).noalias() = keys * u;
+      for (std::int64_t i = 0; i < logits.n1; ++i) {
+        float* out = logits.row(h, i) + j0;
+        for (std::int64_t j = 0; j < n; ++j) out[j] += uk[j];
+      }
+    }
+  }
 
   // The clamped distances a table must hold.
   static std::pair<std::int64_t, std::int64_t> covered(const xlnet_config& c) noexcept {

@@ -260,13 +260,7 @@ class fope {
                               positions_span positions) const noexcept {
     POSENC_TRY(check(q, positions, "q"));
     POSENC_TRY(check(k, positions, "k"));
-    if (q.n0 * q.n1 * q.n2 > 0 && k.n0 * k.n1 * k.n2 > 0) {
-      const float* q_end = q.data + (q.n0 - 1) * q.s0 + (q.n1 - 1) * q.s1 + q.n2;
-      const float* k_end = k.data + (k.n0 - 1) * k.s0 + (k.n1 - 1) * k.s1 + k.n2;
-      if (q.data < k_end && k.data < q_end) {
-        return make_error(errc::invalid_argument, "fope: q and k overlap in memory");
-      }
-    }
+    POSENC_TRY(check_disjoint("fope", "q", q, "k", k));
     apply(positions, q, k);
     return {};
   }

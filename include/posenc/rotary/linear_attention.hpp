@@ -168,18 +168,6 @@ class rope_linear_attention {
   rope rope_;
 };
 
-namespace detail {
-inline bool views_overlap(const float* a, std::int64_t a_len, const float* b,
-                          std::int64_t b_len) noexcept {
-  return a_len > 0 && b_len > 0 && a < b + b_len && b < a + a_len;
-}
-template <class T>
-std::int64_t view_span(const view3<T>& v) noexcept {
-  if (v.n0 == 0 || v.n1 == 0 || v.n2 == 0) return 0;
-  return (v.n0 - 1) * v.s0 + (v.n1 - 1) * v.s1 + v.n2;
-}
-}  // namespace detail
-
 /// The running sums S [heads, m, dv] and z [heads, m] of linear attention, plus a workspace of
 /// one chunk. The mutable exception to posenc's immutable objects: one state per sequence and
 /// thread. It refers to its encoder, which must outlive it. Nothing allocates after make_state.
@@ -267,7 +255,7 @@ class linear_attention_state {
                              view3<float> out) noexcept {
     POSENC_TRY(check_seq(q, enc_->input_dim(), positions, "q"));
     POSENC_TRY(check_seq(view3<const float>(out), dv_, positions, "out"));
-    POSENC_TRY(check_disjoint(out, q, "q"));
+    POSENC_TRY(posenc::check_disjoint("linear attention", "out", out, "q", q));
     const std::int64_t m = enc_->feature_dim();
     for_chunks(q.n0, [&](std::int64_t t0, std::int64_t c) -> status {
       POSENC_TRY(load_chunk(q, positions, t0, c, fq_.data(), fqr_.data()));
@@ -294,9 +282,9 @@ class linear_attention_state {
     POSENC_TRY(check_seq(k, enc_->input_dim(), positions, "k"));
     POSENC_TRY(check_seq(v, dv_, positions, "v"));
     POSENC_TRY(check_seq(view3<const float>(out), dv_, positions, "out"));
-    POSENC_TRY(check_disjoint(out, q, "q"));
-    POSENC_TRY(check_disjoint(out, k, "k"));
-    POSENC_TRY(check_disjoint(out, v, "v"));
+    POSENC_TRY(posenc::check_disjoint("linear attention", "out", out, "q", q));
+    POSENC_TRY(posenc::check_disjoint("linear attention", "out", out, "k", k));
+    POSENC_TRY(posenc::check_disjoint("linear attention", "out", out, "v", v));
     const std::int64_t m = enc_->feature_dim();
     for_chunks(q.n0, [&](std::int64_t t0, std::int64_t c) -> status {
       POSENC_TRY(load_chunk(q, positions, t0, c, fq_.data(), fqr_.data()));
@@ -424,14 +412,6 @@ class linear_attention_state {
     return {};
   }
 
-  static status check_disjoint(const view3<float>& out, const view3<const float>& in,
-                               std::string_view what) noexcept {
-    if (detail::views_overlap(out.data, detail::view_span(out), in.data, detail::view_span(in))) {
-      return make_error(errc::invalid_argument, "linear attention: out overlaps ", what);
-    }
-    return {};
-  }
-
   const rope_linear_attention* enc_ = nullptr;
   std::int64_t heads_ = 0, dv_ = 0, chunk_ = 0, tokens_ = 0;
   std::vector<float> s_, z_;                 // S [heads, m, dv], z [heads, m]
@@ -469,8 +449,8 @@ inline status rope_linear_attention::attend(view3<const float> q, view3<const fl
   POSENC_TRY(ws.check_seq(v, ws.dv_, positions, "v"));
   POSENC_TRY(ws.check_seq(q, input_dim_, positions, "q"));
   POSENC_TRY(ws.check_seq(view3<const float>(out), ws.dv_, positions, "out"));
-  POSENC_TRY(ws.check_disjoint(out, k, "k"));
-  POSENC_TRY(ws.check_disjoint(out, v, "v"));
+  POSENC_TRY(posenc::check_disjoint("linear attention", "out", out, "k", k));
+  POSENC_TRY(posenc::check_disjoint("linear attention", "out", out, "v", v));
   ws.reset();
   if (causal) return ws.prefill(q, k, v, positions, out);
   POSENC_TRY(ws.push(k, v, positions));

@@ -64,7 +64,7 @@ constexpr std::string_view rope_layout_name(rope_layout l) noexcept {
 /// Where cos/sin come from for positions outside the exact table [0, max_positions).
 enum class rope_angle_source : std::uint8_t {
   exact,      ///< computed exactly per token (scalar double sin/cos; within 1 float ulp)
-  two_level,  ///< composed from 2 x 4096 exact rows for |p| < 2^24 (SIMD; 1 ulp + 2^-49 abs)
+  two_level,  ///< composed from 2 x 4096 exact rows for |p| < 2^24 (SIMD; 0.5 ulp + 2^-49 abs)
 };
 
 /// Parameters of a RoPE encoder (Hugging Face names where they exist).
@@ -84,7 +84,8 @@ class rope {
  public:
   using config_type = rope_config;
   static constexpr encoder_family family = encoder_family::rotary;
-  /// Largest table, in floats, make() accepts (4 GiB).
+  /// Largest table, in floats, make() accepts (4 GiB), counting the two-level rows' doubles
+  /// as two floats each.
   static constexpr std::int64_t max_table_floats = std::int64_t{1} << 30;
   /// Largest head_dim make() accepts.
   static constexpr std::int64_t max_head_dim = std::int64_t{1} << 16;
@@ -134,13 +135,14 @@ class rope {
   }
 
   /// Rotates q and k in place in one pass (shared cos/sin); q and k may differ in head count
-  /// and strides (GQA/MQA) but not in tokens, and must not overlap.
+  /// and strides (GQA/MQA) but not in tokens, and must not share elements (slices of one
+  /// packed QKV buffer are fine; see check_disjoint in tensor.hpp).
   template <class T>
     requires is_storage_type_v<T>
   [[nodiscard]] status rotate(view3<T> q, view3<T> k, positions_span positions) const noexcept {
     POSENC_TRY(check(q, positions, "q"));
     POSENC_TRY(check(k, positions, "k"));
-    if (overlaps(q, k)) return make_error(errc::invalid_argument, "rope: q and k overlap in memory");
+    POSENC_TRY(check_disjoint("rope", "q", q, "k", k));
     apply<T>(positions, true, row_blocks<T>{q, k});
     return {};
   }
@@ -149,7 +151,7 @@ class rope {
   /// rotated at positions p move to p + delta[t], in place. The rotation is by delta[t] * w_k
   /// alone, with cos/sin of that angle computed exactly (never un-rotating to p first) and
   /// without the attention factor, which the keys already carry. Error bound: see
-  /// docs/performance.md ("K-cache re-rotation"); tests/kernels/rope_shift_test.cpp checks it.
+  /// docs/performance.md ("K-cache re-rotation"); tests/kernels/rope_storage_test.cpp checks it.
   template <class T>
     requires is_storage_type_v<T>
   [[nodiscard]] status shift(view3<T> k, positions_span delta) const noexcept {
@@ -210,6 +212,14 @@ class rope {
       return make_error(errc::invalid_argument, "rope: unknown angle_source ",
                         static_cast<int>(cfg.angle_source));
     }
+    // The two-level rows: 2 * block rows of r doubles, counted as floats against the limit.
+    const std::int64_t two_level_floats = 4 * math::two_level_cos_sin_table::block * r;
+    if (cfg.angle_source == rope_angle_source::two_level &&
+        cfg.max_positions > (max_table_floats - two_level_floats) / r) {
+      return make_error(errc::invalid_argument, "rope: the two-level rows (", two_level_floats,
+                        " floats for rotary dim ", r, ") and max_positions ", cfg.max_positions,
+                        " exceed the table limit of ", max_table_floats, " floats");
+    }
     auto freq = compute_frequencies(r, cfg.theta, cfg.scaling, seq_len);
     if (!freq) return freq.error();
     math::cos_sin_table table(cfg.max_positions, freq->inv_freq, freq->attention_factor);
@@ -247,18 +257,6 @@ class rope {
     }
     for (std::int64_t p : positions) POSENC_TRY(check_position(p));
     return {};
-  }
-
-  template <class T>
-  static bool overlaps(const view3<T>& a, const view3<T>& b) noexcept {
-    auto extent = [](const view3<T>& v) {
-      const T* end = v.data + (v.n0 - 1) * v.s0 + (v.n1 - 1) * v.s1 + v.n2;
-      return std::pair<const T*, const T*>{v.data, end};
-    };
-    if (a.n0 == 0 || a.n1 == 0 || a.n2 == 0 || b.n0 == 0 || b.n1 == 0 || b.n2 == 0) return false;
-    auto [a0, a1] = extent(a);
-    auto [b0, b1] = extent(b);
-    return a0 < b1 && b0 < a1;
   }
 
   // The tensors one call rotates: x alone, or q and k (k empty for a single tensor).
