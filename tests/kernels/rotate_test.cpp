@@ -263,6 +263,7 @@ TEMPLATE_TEST_CASE("kernels touch nothing outside the rows and cos/sin", "[kerne
           };
           run(kernels::rotate_kernels<T>(i), q.as<T>(), k.as<T>());
           run(kernels::rotate_kernels<T>(isa::scalar), q_ref.data(), k_ref.data());
+          if (width == 0) continue;  // nothing to compare (and no data pointer for memcmp)
           CHECK(std::memcmp(q.as<T>(), q_ref.data(), bytes(3 * width, sizeof(T))) == 0);
           CHECK(std::memcmp(k.as<T>(), k_ref.data(), bytes(2 * width, sizeof(T))) == 0);
         }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <posenc/io/hf_config.hpp>
 #include <posenc/relative/alibi.hpp>
 #include <vector>
@@ -171,6 +172,44 @@ TEST_CASE("alibi: bias across the fill's tiles and head groups, into padded rows
     }
     INFO("heads " << s.heads << ", Q " << s.q << ", K " << s.k);
     CHECK(wrong == 0);
+  }
+}
+
+TEMPLATE_TEST_CASE("alibi: bias into double, float16 and bfloat16 outputs", "[alibi]", double,
+                   posenc::float16, posenc::bfloat16) {
+  // double holds the exact product m (j - i); the 16-bit types the float32 product cast to
+  // them, as a float32 bias cast to the model's dtype. Shapes cross the fill's tiles (4096
+  // rows / columns for 2-byte types) and the output rows are padded.
+  using T = TestType;
+  struct shape { std::int64_t heads, q, k, o; };
+  for (bool causal : {true, false}) {
+    for (const shape s : {shape{12, 9, 9, 0}, shape{3, 4100, 5, -5}, shape{2, 5, 4100, 3},
+                          shape{5, 3, 7, 100000}}) {
+      const auto e = make(s.heads, 8.0, causal);
+      const std::int64_t s1 = s.k + 2;
+      std::vector<T> b(static_cast<std::size_t>(s.heads * s.q * s1), T(-7.0f));
+      REQUIRE(e.bias(s.q, s.k, s.o, posenc::view3<T>{b.data(), s.heads, s.q, s.k, s.q * s1, s1}).ok());
+      std::int64_t wrong = 0;
+      for (std::int64_t h = 0; h < s.heads; ++h) {
+        const float m = e.slopes()[static_cast<std::size_t>(h)];
+        for (std::int64_t i = 0; i < s.q; ++i) {
+          for (std::int64_t j = 0; j < s1; ++j) {
+            const std::int64_t d = j - (s.o + i);
+            T want = T(-7.0f);
+            if (j < s.k && std::is_same_v<T, double>) {
+              want = T(causal ? double{m} * static_cast<double>(d) : -double{m} * std::fabs(static_cast<double>(d)));
+            } else if (j < s.k) {
+              const auto df = static_cast<float>(d);  // exact: |d| < 2^24 here
+              want = T(causal ? m * df : -m * std::fabs(df));
+            }
+            const auto got = b[static_cast<std::size_t>((h * s.q + i) * s1 + j)];
+            wrong += std::memcmp(&got, &want, sizeof(T)) != 0;
+          }
+        }
+      }
+      INFO("causal " << causal << ", heads " << s.heads << ", Q " << s.q << ", K " << s.k);
+      CHECK(wrong == 0);
+    }
   }
 }
 

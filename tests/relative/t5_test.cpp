@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <posenc/io/hf_config.hpp>
 #include <posenc/relative/t5.hpp>
 #include <vector>
@@ -166,6 +167,37 @@ TEST_CASE("t5: relative_positions and bias match direct loops", "[t5]") {
       REQUIRE(enc->bias(e - a, 20, 5 + a, {split.data() + a * 20, heads, e - a, 20, 12 * 20, 20}).ok());
     }
     CHECK(whole == split);
+  }
+}
+
+TEMPLATE_TEST_CASE("t5: bias into double, float16 and bfloat16 outputs", "[t5]", double,
+                   posenc::float16, posenc::bfloat16) {
+  // Each entry is W[bucket, h] converted to the output type (exact for double, rounded once
+  // for 16 bits); shapes cross the fill's 4096-row / -column tiles for 2-byte types.
+  using T = TestType;
+  const std::int64_t heads = 3;
+  const t5_config cfg{.num_buckets = 32, .max_distance = 128, .num_heads = heads};
+  std::vector<float> w(32 * heads);
+  for (std::size_t k = 0; k < w.size(); ++k) w[k] = 0.0123f * static_cast<float>(k) - 0.3f;
+  auto enc = t5::make(cfg, posenc::matrix_view(w.data(), 32, heads));
+  REQUIRE(enc.has_value());
+  struct shape { std::int64_t q, k, o; };
+  for (const shape s : {shape{7, 7, 0}, shape{4100, 5, -5}, shape{5, 4100, 3}, shape{3, 9, -20}}) {
+    std::vector<T> b(static_cast<std::size_t>(heads * s.q * s.k));
+    REQUIRE(enc->bias(s.q, s.k, s.o, posenc::tensor_view(b.data(), heads, s.q, s.k)).ok());
+    std::int64_t wrong = 0;
+    for (std::int64_t h = 0; h < heads; ++h) {
+      for (std::int64_t i = 0; i < s.q; ++i) {
+        for (std::int64_t j = 0; j < s.k; ++j) {
+          const std::int64_t bucket = enc->buckets().bucket(j - (s.o + i));
+          const T want = T(w[static_cast<std::size_t>(bucket * heads + h)]);
+          const auto got = b[static_cast<std::size_t>((h * s.q + i) * s.k + j)];
+          wrong += std::memcmp(&got, &want, sizeof(T)) != 0;
+        }
+      }
+    }
+    INFO("Q " << s.q << ", K " << s.k);
+    CHECK(wrong == 0);
   }
 }
 

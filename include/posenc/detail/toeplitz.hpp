@@ -14,9 +14,28 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../math/bfloat16.hpp"
+#include "../math/float16.hpp"
 #include "../tensor.hpp"
 
 namespace posenc::detail {
+
+/// The element types bias fills write: float, double (reference) and, for engines whose
+/// logits are 16-bit, float16 and bfloat16.
+template <class T>
+inline constexpr bool is_bias_type_v = std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                                       std::is_same_v<T, float16> || std::is_same_v<T, bfloat16>;
+
+/// A bias value as T: double exactly; the other types from its float rounding, as the
+/// references compute biases in float32 and then cast to the model's dtype.
+template <class T>
+constexpr T bias_value(double v) noexcept {
+  if constexpr (std::is_same_v<T, double>) {
+    return v;
+  } else {
+    return T(static_cast<float>(v));
+  }
+}
 
 /// Largest query/key length and |query offset| bias calls accept: every distance
 /// j - (q_offset + i) then lies in (-2^53, 2^53), exact in double and far from int64 overflow.

@@ -81,24 +81,28 @@ class alibi {
   std::span<const float> slopes() const noexcept { return slopes_; }
 
   /// Writes out[h, i, j] = m_h (j - (q_offset + i)) (causal) or -m_h |j - (q_offset + i)|
-  /// (symmetric) for out [num_heads, q_len, k_len]. Future keys are not masked here.
+  /// (symmetric) for out [num_heads, q_len, k_len] of float, double (the exact product) or
+  /// float16 / bfloat16 (its float rounding, rounded again, as a float32 bias cast to the
+  /// model's dtype). Future keys are not masked here.
   /// A thread may fill query rows [a, b) alone: q_len = b - a, q_offset + a, out rows a..b-1.
+  template <class T = float>
+    requires detail::is_bias_type_v<T>
   [[nodiscard]] status bias(std::int64_t q_len, std::int64_t k_len, std::int64_t q_offset,
-                            view3<float> out) const noexcept {
+                            view3<T> out) const noexcept {
     POSENC_TRY(detail::check_bias_extents("alibi", q_len, k_len, q_offset));
     POSENC_TRY(detail::check_bias_out("alibi", "out", out, cfg_.num_heads, q_len, k_len));
     const float* m = slopes_.data();
     if (cfg_.causal) {
-      detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,
+      detail::fill_toeplitz(out, [&](std::int64_t d, T* dst, std::int64_t stride, std::int64_t h0,
                                      std::int64_t h1) {
         const auto rel = static_cast<double>(d - q_offset);
-        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = static_cast<float>(m[h] * rel);
+        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::bias_value<T>(m[h] * rel);
       });
     } else {
-      detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,
+      detail::fill_toeplitz(out, [&](std::int64_t d, T* dst, std::int64_t stride, std::int64_t h0,
                                      std::int64_t h1) {
         const double dist = std::fabs(static_cast<double>(d - q_offset));
-        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = static_cast<float>(-m[h] * dist);
+        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::bias_value<T>(-m[h] * dist);
       });
     }
     return {};

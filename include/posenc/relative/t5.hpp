@@ -163,17 +163,20 @@ class t5 {
     return buckets_.relative_positions(q_len, k_len, q_offset, out);
   }
 
-  /// Writes out[h, i, j] = W[bucket(j - (q_offset + i)), h] for out [num_heads, q_len, k_len].
+  /// Writes out[h, i, j] = W[bucket(j - (q_offset + i)), h] for out [num_heads, q_len, k_len]
+  /// of float, double, float16 or bfloat16 (W's float values, rounded once to 16 bits).
   /// A thread may fill query rows [a, b) alone: q_len = b - a, q_offset + a, out rows a..b-1.
+  template <class T = float>
+    requires detail::is_bias_type_v<T>
   [[nodiscard]] status bias(std::int64_t q_len, std::int64_t k_len, std::int64_t q_offset,
-                            view3<float> out) const noexcept {
+                            view3<T> out) const noexcept {
     POSENC_TRY(detail::check_bias_extents("t5", q_len, k_len, q_offset));
     POSENC_TRY(detail::check_bias_out("t5", "out", out, cfg_.num_heads, q_len, k_len));
     const view2<const float> w = table();
-    detail::fill_toeplitz(out, [&](std::int64_t d, float* dst, std::int64_t stride, std::int64_t h0,
+    detail::fill_toeplitz(out, [&](std::int64_t d, T* dst, std::int64_t stride, std::int64_t h0,
                                    std::int64_t h1) {
       const float* row = w.row(buckets_.bucket(d - q_offset));
-      for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = row[h];
+      for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::bias_value<T>(row[h]);
     });
     return {};
   }
