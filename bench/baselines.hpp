@@ -54,25 +54,26 @@ inline void memset_baseline(benchmark::State& state, std::int64_t bytes, std::in
   if (items > 0) state.SetItemsProcessed(state.iterations() * items);
 }
 
-/// Times a BiasEncoder's bias(n, n, 0, out) into out [heads, n, n] floats, n = state.range(0);
-/// reports the output bytes, as memset_bias does.
-template <class Encoder>
+/// Times a BiasEncoder's bias(n, n, 0, out) into out [heads, n, n] of T (float, or a 16-bit
+/// type), n = state.range(0); reports the output bytes, as memset_bias does.
+template <class T = float, class Encoder>
 void bias_bench(benchmark::State& state, const Encoder& enc, std::int64_t heads) {
   const std::int64_t n = state.range(0);
-  std::vector<float> out(static_cast<std::size_t>(heads * n * n));
+  std::vector<T> out(static_cast<std::size_t>(heads * n * n));
   for (auto _ : state) {
     auto st = enc.bias(n, n, 0, tensor_view(out.data(), heads, n, n));
     benchmark::DoNotOptimize(st);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(T)));
 }
 
-/// The baseline of bias_bench: memset of the same bytes.
-inline void memset_bias(benchmark::State& state, std::int64_t heads) {
+/// The baseline of bias_bench: memset of the same bytes (elements of element_bytes each).
+inline void memset_bias(benchmark::State& state, std::int64_t heads,
+                        std::int64_t element_bytes = sizeof(float)) {
   const std::int64_t n = state.range(0);
-  memset_baseline(state, heads * n * n * std::int64_t{sizeof(float)});
+  memset_baseline(state, heads * n * n * element_bytes);
 }
 
 /// Times a ScoreEncoder's add_scores on q, k [n, heads, head_dim] (values in [-scale, scale))

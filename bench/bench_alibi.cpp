@@ -1,4 +1,4 @@
-// ALiBi bias fill, [heads, Q, K] float, against memset of the same bytes
+// ALiBi bias fill, [heads, Q, K] float (and bfloat16), against memset of the same bytes
 // (docs/encodings/alibi.md). The target: bias at heads 12, Q = K = 512 within 1.5x of memset.
 // Bytes processed = output bytes for both, so "time / memset" is the ratio of the bytes/s.
 // Run: build/bench/bench_alibi --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
@@ -17,11 +17,19 @@ void alibi_bias(benchmark::State& state, bool causal) {
   posenc::bench::bias_bench(state, *posenc::alibi::make({.num_heads = heads, .causal = causal}), heads);
 }
 
-// Baseline: writing the same bytes as alibi_bias.
+// The causal bias into bfloat16 logits (half the bytes).
+void alibi_bias_bf16(benchmark::State& state) {
+  posenc::bench::bias_bench<posenc::bfloat16>(state, *posenc::alibi::make({.num_heads = heads}), heads);
+}
+
+// Baselines: writing the same bytes as alibi_bias, and as alibi_bias_bf16.
 void memset_same_bytes(benchmark::State& state) { posenc::bench::memset_bias(state, heads); }
+void memset_same_bytes_16bit(benchmark::State& state) { posenc::bench::memset_bias(state, heads, 2); }
 
 }  // namespace
 
 BENCHMARK_CAPTURE(alibi_bias, causal, true)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK_CAPTURE(alibi_bias, symmetric, false)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK(memset_same_bytes)->Arg(128)->Arg(512)->Arg(2048);
+BENCHMARK(alibi_bias_bf16)->Arg(512);
+BENCHMARK(memset_same_bytes_16bit)->Arg(512);

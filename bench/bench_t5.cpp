@@ -1,4 +1,4 @@
-// T5 relative bias fill, [heads, Q, K] float, against memset of the same bytes
+// T5 relative bias fill, [heads, Q, K] float (and bfloat16), against memset of the same bytes
 // (docs/encodings/t5.md). The target: bias at heads 12, Q = K = 512 within 1.5x of memset.
 // Bytes processed = output bytes for both, so "time / memset" is the ratio of the bytes/s.
 // Run: build/bench/bench_t5 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
@@ -44,12 +44,20 @@ void t5_relative_positions(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(std::int64_t)));
 }
 
-// Baseline: writing the same bytes as t5_bias.
+// The encoder bias into bfloat16 logits (half the bytes).
+void t5_bias_bf16(benchmark::State& state) {
+  posenc::bench::bias_bench<posenc::bfloat16>(state, encoder(true), heads);
+}
+
+// Baselines: writing the same bytes as t5_bias, and as t5_bias_bf16.
 void memset_same_bytes(benchmark::State& state) { posenc::bench::memset_bias(state, heads); }
+void memset_same_bytes_16bit(benchmark::State& state) { posenc::bench::memset_bias(state, heads, 2); }
 
 }  // namespace
 
 BENCHMARK_CAPTURE(t5_bias, encoder, true)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK_CAPTURE(t5_bias, decoder, false)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK(memset_same_bytes)->Arg(128)->Arg(512)->Arg(2048);
+BENCHMARK(t5_bias_bf16)->Arg(512);
+BENCHMARK(memset_same_bytes_16bit)->Arg(512);
 BENCHMARK(t5_relative_positions)->Arg(512);
