@@ -196,8 +196,8 @@ TEMPLATE_TEST_CASE("alibi: bias into double, float16 and bfloat16 outputs", "[al
           for (std::int64_t j = 0; j < s1; ++j) {
             const std::int64_t d = j - (s.o + i);
             T want = T(-7.0f);
-            if (j < s.k && std::is_same_v<T, double>) {
-              want = T(causal ? double{m} * static_cast<double>(d) : -double{m} * std::fabs(static_cast<double>(d)));
+            if constexpr (std::is_same_v<T, double>) {
+              if (j < s.k) want = causal ? double{m} * static_cast<double>(d) : -double{m} * std::fabs(static_cast<double>(d));
             } else if (j < s.k) {
               const auto df = static_cast<float>(d);  // exact: |d| < 2^24 here
               want = T(causal ? m * df : -m * std::fabs(df));

@@ -14,8 +14,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "../math/bfloat16.hpp"
-#include "../math/float16.hpp"
+#include "../kernels/scalar.hpp"
 #include "../tensor.hpp"
 
 namespace posenc::detail {
@@ -23,17 +22,16 @@ namespace posenc::detail {
 /// The element types bias fills write: float, double (reference) and, for engines whose
 /// logits are 16-bit, float16 and bfloat16.
 template <class T>
-inline constexpr bool is_bias_type_v = std::is_same_v<T, float> || std::is_same_v<T, double> ||
-                                       std::is_same_v<T, float16> || std::is_same_v<T, bfloat16>;
+inline constexpr bool is_bias_type_v = is_storage_type_v<T> || std::is_same_v<T, double>;
 
 /// A bias value as T: double exactly; the other types from its float rounding, as the
 /// references compute biases in float32 and then cast to the model's dtype.
 template <class T>
-constexpr T bias_value(double v) noexcept {
+inline T bias_value(double v) noexcept {
   if constexpr (std::is_same_v<T, double>) {
     return v;
   } else {
-    return T(static_cast<float>(v));
+    return kernels::narrow<T>(static_cast<float>(v));
   }
 }
 

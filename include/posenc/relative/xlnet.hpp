@@ -233,14 +233,11 @@ class xlnet {
   // on the stack), then added to each row of the chunk in address order.
   void add_key_terms(std::int64_t h, const view3<const float>& k,
                      const view3<float>& logits) const noexcept {
-    using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    using const_block = Eigen::Map<const row_major, Eigen::Unaligned, Eigen::OuterStride<>>;
     const Eigen::Map<const Eigen::VectorXf> u(u_.row(h).data(), cfg_.head_dim);
     alignas(64) float uk[detail::gather_chunk_rows];
     for (std::int64_t j0 = 0; j0 < k.n0; j0 += detail::gather_chunk_rows) {
       const std::int64_t n = std::min(detail::gather_chunk_rows, k.n0 - j0);
-      const const_block keys(k.row(j0, h), n, cfg_.head_dim,
-                             Eigen::OuterStride<>(n > 1 ? k.s0 : cfg_.head_dim));
+      const auto keys = as_eigen(view2<const float>{k.row(j0, h), n, cfg_.head_dim, k.s0});
       Eigen::Map<Eigen::VectorXf>(uk, n).noalias() = keys * u;
       for (std::int64_t i = 0; i < logits.n1; ++i) {
         float* out = logits.row(h, i) + j0;
