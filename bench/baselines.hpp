@@ -42,16 +42,41 @@ inline void memcpy_baseline(benchmark::State& state, std::int64_t bytes, std::in
   if (items > 0) state.SetItemsProcessed(state.iterations() * items);
 }
 
-/// Writes `bytes` bytes per iteration; reports bytes processed and `items`.
-inline void memset_baseline(benchmark::State& state, std::int64_t bytes, std::int64_t items = 0) {
+namespace detail {
+// A write baseline: write(dst, bytes) over one buffer per iteration; reports bytes processed
+// and `items`.
+template <class Write>
+void write_baseline(benchmark::State& state, std::int64_t bytes, std::int64_t items, Write write) {
   std::vector<unsigned char> dst(static_cast<std::size_t>(bytes));
   for (auto _ : state) {
-    std::memset(dst.data(), 1, dst.size());
+    write(dst.data(), dst.size());
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
   }
   state.SetBytesProcessed(state.iterations() * bytes);
   if (items > 0) state.SetItemsProcessed(state.iterations() * items);
+}
+}  // namespace detail
+
+/// Writes `bytes` bytes per iteration with the C library's memset; reports bytes processed and
+/// `items`. On some CPUs memset streams large buffers past the caches (glibc's `rep stosb` on
+/// the Zen 5 of docs/performance.md does above ~3 MiB), so stores_baseline is timed beside it.
+inline void memset_baseline(benchmark::State& state, std::int64_t bytes, std::int64_t items = 0) {
+  detail::write_baseline(state, bytes, items,
+                         [](unsigned char* d, std::size_t n) { std::memset(d, 1, n); });
+}
+
+/// Writes `bytes` bytes per iteration with ordinary stores, 64 bytes of a fixed pattern at a
+/// time: the speed of writing the bytes through the caches, as a fill does.
+inline void stores_baseline(benchmark::State& state, std::int64_t bytes, std::int64_t items = 0) {
+  unsigned char pattern[64];
+  for (unsigned k = 0; k < 64; ++k) pattern[k] = static_cast<unsigned char>(3 * k + 1);
+  benchmark::DoNotOptimize(pattern);
+  detail::write_baseline(state, bytes, items, [&](unsigned char* d, std::size_t n) {
+    std::size_t k = 0;
+    for (; k + 64 <= n; k += 64) std::memcpy(d + k, pattern, 64);
+    std::memcpy(d + k, pattern, n - k);
+  });
 }
 
 /// Times a BiasEncoder's bias(n, n, 0, out) into out [heads, n, n] of T (float, or a 16-bit
@@ -69,11 +94,17 @@ void bias_bench(benchmark::State& state, const Encoder& enc, std::int64_t heads)
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(T)));
 }
 
-/// The baseline of bias_bench: memset of the same bytes (elements of element_bytes each).
+/// The baselines of bias_bench: memset, and ordinary stores, of the same bytes (elements of
+/// element_bytes each).
 inline void memset_bias(benchmark::State& state, std::int64_t heads,
                         std::int64_t element_bytes = sizeof(float)) {
   const std::int64_t n = state.range(0);
   memset_baseline(state, heads * n * n * element_bytes);
+}
+inline void stores_bias(benchmark::State& state, std::int64_t heads,
+                        std::int64_t element_bytes = sizeof(float)) {
+  const std::int64_t n = state.range(0);
+  stores_baseline(state, heads * n * n * element_bytes);
 }
 
 /// Times a ScoreEncoder's add_scores on q, k [n, heads, head_dim] (values in [-scale, scale))

@@ -22,14 +22,18 @@ void alibi_bias_bf16(benchmark::State& state) {
   posenc::bench::bias_bench<posenc::bfloat16>(state, *posenc::alibi::make({.num_heads = heads}), heads);
 }
 
-// Baselines: writing the same bytes as alibi_bias, and as alibi_bias_bf16.
+// Baselines: writing the same bytes (memset, and ordinary stores) as alibi_bias, and as alibi_bias_bf16.
 void memset_same_bytes(benchmark::State& state) { posenc::bench::memset_bias(state, heads); }
 void memset_same_bytes_16bit(benchmark::State& state) { posenc::bench::memset_bias(state, heads, 2); }
+void stores_same_bytes(benchmark::State& state) { posenc::bench::stores_bias(state, heads); }
+void stores_same_bytes_16bit(benchmark::State& state) { posenc::bench::stores_bias(state, heads, 2); }
 
 }  // namespace
 
 BENCHMARK_CAPTURE(alibi_bias, causal, true)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK_CAPTURE(alibi_bias, symmetric, false)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK(memset_same_bytes)->Arg(128)->Arg(512)->Arg(2048);
+BENCHMARK(stores_same_bytes)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK(alibi_bias_bf16)->Arg(512);
 BENCHMARK(memset_same_bytes_16bit)->Arg(512);
+BENCHMARK(stores_same_bytes_16bit)->Arg(512);

@@ -49,15 +49,19 @@ void t5_bias_bf16(benchmark::State& state) {
   posenc::bench::bias_bench<posenc::bfloat16>(state, encoder(true), heads);
 }
 
-// Baselines: writing the same bytes as t5_bias, and as t5_bias_bf16.
+// Baselines: writing the same bytes (memset, and ordinary stores) as t5_bias, and as t5_bias_bf16.
 void memset_same_bytes(benchmark::State& state) { posenc::bench::memset_bias(state, heads); }
 void memset_same_bytes_16bit(benchmark::State& state) { posenc::bench::memset_bias(state, heads, 2); }
+void stores_same_bytes(benchmark::State& state) { posenc::bench::stores_bias(state, heads); }
+void stores_same_bytes_16bit(benchmark::State& state) { posenc::bench::stores_bias(state, heads, 2); }
 
 }  // namespace
 
 BENCHMARK_CAPTURE(t5_bias, encoder, true)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK_CAPTURE(t5_bias, decoder, false)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK(memset_same_bytes)->Arg(128)->Arg(512)->Arg(2048);
+BENCHMARK(stores_same_bytes)->Arg(128)->Arg(512)->Arg(2048);
 BENCHMARK(t5_bias_bf16)->Arg(512);
 BENCHMARK(memset_same_bytes_16bit)->Arg(512);
+BENCHMARK(stores_same_bytes_16bit)->Arg(512);
 BENCHMARK(t5_relative_positions)->Arg(512);

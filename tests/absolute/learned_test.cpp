@@ -1,12 +1,19 @@
 // Tests for absolute/learned.hpp: lookups with offsets (GPT-2/BERT 0, OPT 2, RoBERTa
 // pad_token_id + 1), borrowed and owned tables, add_to, the config parser for real model
 // configs, and every error path (message names the position and range; output untouched).
+// Storage types: encode/add_to into float, double, float16 and bfloat16 against the test's own
+// rounding (a search over every 16-bit value), and a 16-bit checkpoint's round trip.
+#include <bit>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <posenc/absolute/learned.hpp>
 #include <posenc/io/hf_config.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using posenc::learned;
@@ -25,6 +32,64 @@ std::vector<float> make_table(std::int64_t rows, std::int64_t cols) {
     }
   }
   return t;
+}
+
+// The value of the 16-bit pattern b of type T, widened by the test's own means (bfloat16: the
+// top half of a float; float16: GCC's _Float16).
+template <class T>
+float value_of_bits(std::uint16_t b) {
+  if constexpr (std::is_same_v<T, posenc::bfloat16>) {
+    return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);
+  } else {
+    return static_cast<float>(std::bit_cast<_Float16>(b));
+  }
+}
+
+// f as T by the definition of round to nearest even: for 16-bit T, the finite pattern of f's
+// sign whose value is nearest to f, the even pattern on a tie (f within T's finite range).
+template <class T>
+T nearest(float f) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    return static_cast<T>(f);
+  } else {
+    const std::uint32_t sign = std::signbit(f) ? 0x8000u : 0u;
+    std::uint16_t best = 0;
+    double best_err = std::numeric_limits<double>::infinity();
+    for (std::uint32_t m = 0; m < 0x8000u; ++m) {
+      const auto b = static_cast<std::uint16_t>(sign | m);
+      const float v = value_of_bits<T>(b);
+      if (!std::isfinite(v)) continue;
+      const double err = std::fabs(static_cast<double>(v) - static_cast<double>(f));
+      if (err < best_err || (err == best_err && (b & 1u) == 0)) best = b, best_err = err;
+    }
+    return T::from_bits(best);
+  }
+}
+
+template <class T>
+bool same_bits(const T& a, const T& b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+// A 12 x 7 table (offset 2: positions -2 .. 9) whose values round in 16 bits, with ties of
+// bfloat16 (1 + 2^-8, 1 + 3 2^-8) and float16 (1 + 2^-11, -(1 + 3 2^-11)) and a float16
+// subnormal among them.
+constexpr std::int64_t tie_rows = 12, tie_cols = 7, tie_offset = 2;
+std::vector<float> tie_table() {
+  std::vector<float> t(static_cast<std::size_t>(tie_rows * tie_cols));
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    t[k] = static_cast<float>(static_cast<double>(k) * 0.3719 - 11.0) +
+           static_cast<float>(k % 3) / 3.0f;
+  }
+  const float specials[] = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, 1.0f + 0x1p-11f,
+                            -(1.0f + 3 * 0x1p-11f), 3.0e-6f};
+  for (std::size_t j = 0; j < std::size(specials); ++j) t[j * 17 % t.size()] = specials[j];
+  return t;
+}
+
+// E[p + tie_offset][c] of tie_table().
+float tie_value(const std::vector<float>& w, std::int64_t p, std::int64_t c) {
+  return w[static_cast<std::size_t>((p + tie_offset) * tie_cols + c)];
 }
 
 }  // namespace
@@ -127,6 +192,133 @@ TEST_CASE("learned: errors name the value and leave the output untouched", "[lea
   bad = learned::make({.rows = 2, .hidden_size = 2}, posenc::view2<const float>{nullptr, 2, 2, 2});
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().code() == posenc::errc::invalid_argument);
+}
+
+TEMPLATE_TEST_CASE("learned: encode into each storage type, with an offset", "[learned]", float,
+                   double, posenc::float16, posenc::bfloat16) {
+  // Each float table value as T: exact for float and double, rounded once for 16 bits.
+  using T = TestType;
+  const auto w = tie_table();
+  auto e = learned::make({.rows = tie_rows, .hidden_size = tie_cols, .position_offset = tie_offset},
+                         posenc::matrix_view(w.data(), tie_rows, tie_cols));
+  REQUIRE(e.has_value());
+  const std::vector<std::int64_t> p = {-2, -1, 0, 4, 9, 9, -2, 7, 1, 3, 5, 6, 8, 2};
+  const auto tokens = static_cast<std::int64_t>(p.size());
+  const std::int64_t stride = tie_cols + 2;
+  const T pad = nearest<T>(-7.0f);
+  std::vector<T> out(static_cast<std::size_t>(tokens * stride), pad);
+  REQUIRE(e->encode(p, posenc::view2<T>{out.data(), tokens, tie_cols, stride}).ok());
+  std::int64_t wrong = 0;
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    for (std::int64_t c = 0; c < stride; ++c) {
+      const T want = c < tie_cols ? nearest<T>(tie_value(w, p[static_cast<std::size_t>(t)], c)) : pad;
+      wrong += !same_bits(out[static_cast<std::size_t>(t * stride + c)], want);
+    }
+  }
+  CHECK(wrong == 0);
+}
+
+TEMPLATE_TEST_CASE("learned: add_to in each storage type", "[learned]", float, double,
+                   posenc::float16, posenc::bfloat16) {
+  // double: x + E in double; otherwise x widened exactly, plus E in float, rounded once to T.
+  using T = TestType;
+  const auto w = tie_table();
+  auto e = learned::make({.rows = tie_rows, .hidden_size = tie_cols, .position_offset = tie_offset},
+                         posenc::matrix_view(w.data(), tie_rows, tie_cols));
+  REQUIRE(e.has_value());
+  const std::vector<std::int64_t> p = {9, -2, 0, 3, -1, 6, 1, 2, 4, 5, 7, 8};
+  const auto tokens = static_cast<std::int64_t>(p.size());
+  const std::int64_t stride = tie_cols + 3;
+  // x: values exact in every type (multiples of 1/64 in [-0.75, 1.75], and 288).
+  auto x_value = [](std::size_t k) {
+    if (k % 5 == 4) return 288.0f;
+    return static_cast<float>(static_cast<int>(k % 97) - 48) / 64.0f + (k % 2 ? 1.0f : 0.0f);
+  };
+  std::vector<T> x(static_cast<std::size_t>(tokens * stride));
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = nearest<T>(x_value(k));
+  REQUIRE(e->add_to(posenc::view2<T>{x.data(), tokens, tie_cols, stride}, p).ok());
+  std::int64_t wrong = 0;
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    for (std::int64_t c = 0; c < stride; ++c) {
+      const auto at = static_cast<std::size_t>(t * stride + c);
+      const float xv = x_value(at);
+      T want = nearest<T>(xv);  // padding: untouched
+      if (c < tie_cols) {
+        const float ev = tie_value(w, p[static_cast<std::size_t>(t)], c);
+        if constexpr (std::is_same_v<T, double>) {
+          want = static_cast<double>(xv) + static_cast<double>(ev);
+        } else {
+          want = nearest<T>(xv + ev);
+        }
+      }
+      wrong += !same_bits(x[at], want);
+    }
+  }
+  CHECK(wrong == 0);
+}
+
+TEMPLATE_TEST_CASE("learned: a 16-bit checkpoint widened to float encodes back to its own bits",
+                   "[learned]", posenc::float16, posenc::bfloat16) {
+  // Every finite 16-bit value (subnormals and -0 included) as a checkpoint table [rows, 8]: widen
+  // once into an owned float table, then encode<T> returns the checkpoint's bits and
+  // encode<double> its exact values.
+  using T = TestType;
+  std::vector<std::uint16_t> bits;
+  for (std::uint32_t b = 0; b < 0x10000u; ++b) {
+    const auto pattern = static_cast<std::uint16_t>(b);
+    if (std::isfinite(value_of_bits<T>(pattern))) bits.push_back(pattern);
+  }
+  while (bits.size() % 8 != 0) bits.push_back(0);
+  const std::int64_t d = 8, rows = static_cast<std::int64_t>(bits.size()) / d;
+  learned::matrix table(rows, d);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t c = 0; c < d; ++c) {
+      table(r, c) = value_of_bits<T>(bits[static_cast<std::size_t>(r * d + c)]);  // exact
+    }
+  }
+  auto e = learned::make({.rows = rows, .hidden_size = d, .position_offset = 1}, std::move(table));
+  REQUIRE(e.has_value());
+  std::vector<std::int64_t> p(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) p[static_cast<std::size_t>(r)] = r - 1;
+  std::vector<T> out(bits.size());
+  std::vector<double> wide(bits.size());
+  REQUIRE(e->encode(p, posenc::matrix_view(out.data(), rows, d)).ok());
+  REQUIRE(e->encode(p, posenc::matrix_view(wide.data(), rows, d)).ok());
+  std::int64_t wrong = 0;
+  for (std::size_t k = 0; k < bits.size(); ++k) {
+    wrong += out[k].bits() != bits[k];
+    wrong += !same_bits(wide[k], static_cast<double>(value_of_bits<T>(bits[k])));
+  }
+  CHECK(bits.size() > 60000);
+  CHECK(wrong == 0);
+}
+
+TEMPLATE_TEST_CASE("learned: errors for each storage type leave the output untouched", "[learned]",
+                   float, double, posenc::float16, posenc::bfloat16) {
+  using T = TestType;
+  const auto w = tie_table();
+  auto e = learned::make({.rows = tie_rows, .hidden_size = tie_cols, .position_offset = tie_offset},
+                         posenc::matrix_view(w.data(), tie_rows, tie_cols));
+  REQUIRE(e.has_value());
+  std::vector<T> y(3 * tie_cols, nearest<T>(42.0f));
+  const auto sentinel = y;
+  for (std::int64_t bad : {std::int64_t{10}, std::int64_t{-3}}) {
+    const std::vector<std::int64_t> p = {0, 1, bad};  // rows 0 and 1 are valid, not written
+    auto st = e->encode(p, posenc::matrix_view(y.data(), 3, tie_cols));
+    CHECK(st.code() == posenc::errc::out_of_range);
+    CHECK_THAT(st.message(), Catch::Contains("learned: position " + std::to_string(bad) +
+                                             " is outside the table's range [-2, 10) (12 rows, position_offset 2)"));
+    st = e->add_to(posenc::matrix_view(y.data(), 3, tie_cols), p);
+    CHECK(st.code() == posenc::errc::out_of_range);
+  }
+  const std::vector<std::int64_t> ok = {0, 1, 2};
+  auto st = e->encode(ok, posenc::matrix_view(y.data(), 3, 6));
+  CHECK(st.code() == posenc::errc::shape_mismatch);
+  CHECK_THAT(st.message(), Catch::Contains("learned: out has shape [3, 6], expected [3, 7]"));
+  st = e->add_to(posenc::matrix_view(y.data(), 2, tie_cols), ok);
+  CHECK(st.code() == posenc::errc::shape_mismatch);
+  CHECK_THAT(st.message(), Catch::Contains("learned: x has shape [2, 7], expected [3, 7]"));
+  CHECK(std::memcmp(y.data(), sentinel.data(), y.size() * sizeof(T)) == 0);
 }
 
 TEST_CASE("learned: real model configs give the checkpoint's table shape", "[learned][hf]") {

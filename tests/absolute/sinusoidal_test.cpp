@@ -1,12 +1,17 @@
 // Tests for absolute/sinusoidal.hpp: the spec's worked values (spec/encodings.md §1), a long
 // double reference at large positions, the layouts as permutations of each other, add_to, the
 // config parser, and every error path (message names the value; the output is untouched).
+// Storage types: encode/add_to into float, double, float16 and bfloat16 against a reference
+// whose phase is reduced in binary128 and whose 16-bit rounding is the test's own.
+#include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <posenc/absolute/sinusoidal.hpp>
 #include <posenc/io/hf_config.hpp>
+#include <type_traits>
 #include <vector>
 
 using posenc::sinusoidal;
@@ -37,6 +42,120 @@ bool within_ulp(float got, long double want) {
   const auto w = static_cast<float>(want);
   const float ulp = std::nextafter(std::fabs(w), std::numeric_limits<float>::infinity()) - std::fabs(w);
   return std::fabs(static_cast<long double>(got) - want) <= ulp + 1e-12L;
+}
+
+// ---- An independent reference for every storage type ----------------------------------------
+
+using quad = __float128;
+
+// pi/2 from the hexadecimal expansion of pi, 3.243F6A8885A308D313198A2E0370734...: 127 bits,
+// rounded once to binary128's 113.
+const quad half_pi = (static_cast<quad>(0x3243F6A8885A308DULL) +
+                      static_cast<quad>(0x313198A2E0370734ULL) * static_cast<quad>(0x1p-64)) *
+                     static_cast<quad>(0x1p-61);
+
+struct sin_cos {
+  long double s, c;
+};
+
+// sin and cos of p * w: the product is exact in binary128 (|p| < 2^60), reduced by the nearest
+// multiple of pi/2 to |r| <= pi/4, so long double's sin/cos of r carry a relative error of a
+// few 2^-64 for every value, small ones included.
+sin_cos reference(std::int64_t p, double w) {
+  const quad x = static_cast<quad>(p) * static_cast<quad>(w);
+  const quad y = x / half_pi;
+  auto k = static_cast<std::int64_t>(y);  // truncated; then to the nearest
+  if (y - static_cast<quad>(k) > static_cast<quad>(0.5)) ++k;
+  if (y - static_cast<quad>(k) < static_cast<quad>(-0.5)) --k;
+  const auto r = static_cast<long double>(x - static_cast<quad>(k) * half_pi);
+  const long double sr = std::sin(r), cr = std::cos(r);
+  switch (((k % 4) + 4) % 4) {
+    case 0: return {sr, cr};
+    case 1: return {cr, -sr};
+    case 2: return {-sr, -cr};
+    default: return {-cr, sr};
+  }
+}
+
+// Round to nearest even by integer arithmetic on the float's bits (finite f).
+std::uint16_t bf16_bits(float f) {
+  const auto x = std::bit_cast<std::uint32_t>(f);
+  auto upper = static_cast<std::uint16_t>(x >> 16);
+  const std::uint32_t dropped = x & 0xFFFFu;
+  if (dropped > 0x8000u || (dropped == 0x8000u && (upper & 1u) != 0)) ++upper;
+  return upper;
+}
+
+// GCC's _Float16 conversion (round to nearest even), independent of math/float16.hpp.
+std::uint16_t f16_bits(float f) { return std::bit_cast<std::uint16_t>(static_cast<_Float16>(f)); }
+
+// The test's own rounding of a float to T (float: itself).
+template <class T>
+T from_float(float f) {
+  if constexpr (std::is_same_v<T, posenc::bfloat16>) {
+    return posenc::bfloat16::from_bits(bf16_bits(f));
+  } else if constexpr (std::is_same_v<T, posenc::float16>) {
+    return posenc::float16::from_bits(f16_bits(f));
+  } else {
+    return f;
+  }
+}
+
+// The exact float value of a T, by the test's own widening.
+template <class T>
+float to_float(T v) {
+  if constexpr (std::is_same_v<T, posenc::bfloat16>) {
+    return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits()) << 16);
+  } else if constexpr (std::is_same_v<T, posenc::float16>) {
+    return static_cast<float>(std::bit_cast<_Float16>(v.bits()));
+  } else {
+    return v;
+  }
+}
+
+template <class T>
+bool same_bits(T a, T b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+// The float value of an exact sin/cos: ref rounded to float, or either float around ref where
+// it lies so near a float midpoint (2^-20 ulp) that the library's double value may cross it.
+std::vector<float> float_values(long double ref) {
+  const auto f = static_cast<float>(ref);
+  const float g = std::nextafter(f, ref > f ? std::numeric_limits<float>::infinity()
+                                            : -std::numeric_limits<float>::infinity());
+  const long double ulp = std::fabs(static_cast<long double>(g) - f);
+  if (std::fabs(std::fabs(ref - f) - ulp / 2) < ulp * 0x1p-20L) return {f, g};
+  return {f};
+}
+
+// The double ulp at v.
+long double double_ulp(long double v) {
+  const auto w = std::fabs(static_cast<double>(v));
+  return std::nextafter(w, std::numeric_limits<double>::infinity()) - w;
+}
+
+// |got - want| in units of the double ulp at want.
+long double double_ulps(double got, long double want) {
+  return std::fabs(static_cast<long double>(got) - want) / double_ulp(want);
+}
+
+// PE(p, i) of the paper's spacing from the formula, in double as the paper's references build it.
+double paper_frequency(double base, std::int64_t d, std::int64_t i) {
+  return std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(d));
+}
+
+// Positions for the storage-type tests: negative, past 2^24 and far past it.
+const std::vector<std::int64_t> storage_positions = {
+    0, 1, -1, 5, -5, 77, 1000, -4096, 65535, (1 << 24) - 1, (1 << 24) + 3, -((1 << 24) + 3),
+    (std::int64_t{1} << 40) + 1};
+
+// A value exactly representable in every storage type (multiples of 1/8 up to 4, and two
+// with eight significant bits), for add_to's x.
+float x_value(std::size_t k) {
+  if (k % 11 == 3) return 288.0f;
+  if (k % 11 == 7) return -96.5f;
+  return -4.0f + 0.125f * static_cast<float>(k % 65);
 }
 
 }  // namespace
@@ -164,6 +283,124 @@ TEST_CASE("sinusoidal: errors name the value and leave the output untouched", "[
   st = e.add_to(posenc::matrix_view(out.data(), 2, 8), far);
   CHECK(st.code() == posenc::errc::out_of_range);
   CHECK(out == sentinel);
+}
+
+TEMPLATE_TEST_CASE("sinusoidal: encode and add_to in each storage type, both layouts",
+                   "[sinusoidal]", float, double, posenc::float16, posenc::bfloat16) {
+  // encode: double within 1.5 double ulp of exact (libm's sin/cos of the exact phase; 1.01
+  // measured); float the exact value rounded to float; 16-bit that float rounded once more
+  // (the float32 table cast to the model's dtype). add_to: double x + the double value;
+  // otherwise x widened to float plus the float value, the float sum rounded once to T.
+  using T = TestType;
+  const auto& positions = storage_positions;
+  const auto tokens = static_cast<std::int64_t>(positions.size());
+  for (auto layout : {sinusoidal_layout::interleaved, sinusoidal_layout::concat}) {
+    for (std::int64_t d : {2, 6, 64, 300}) {  // 300: 150 frequencies, past one 128-value chunk
+      const auto e = make(d, layout);
+      const std::int64_t stride = d + 3;  // padding must stay untouched
+      const T pad = from_float<T>(-7.0f);
+      std::vector<T> out(static_cast<std::size_t>(tokens * stride), pad), x(out.size());
+      for (std::size_t k = 0; k < x.size(); ++k) x[k] = from_float<T>(x_value(k));
+      REQUIRE(e.encode(positions, posenc::view2<T>{out.data(), tokens, d, stride}).ok());
+      REQUIRE(e.add_to(posenc::view2<T>{x.data(), tokens, d, stride}, positions).ok());
+      const std::int64_t n = d / 2;
+      const bool concat = layout == sinusoidal_layout::concat;
+      std::int64_t wrong = 0;
+      long double worst = 0;
+      for (std::int64_t t = 0; t < tokens; ++t) {
+        for (std::int64_t c = 0; c < stride; ++c) {
+          const auto at = static_cast<std::size_t>(t * stride + c);
+          const float xf = x_value(at);  // exact in T
+          if (c >= d) {
+            wrong += !same_bits(out[at], pad) + !same_bits(x[at], from_float<T>(xf));
+            continue;
+          }
+          // Column c holds sin or cos of frequency i.
+          const std::int64_t i = concat ? c % n : c / 2;
+          const sin_cos ref = reference(positions[static_cast<std::size_t>(t)], paper_frequency(10000.0, d, i));
+          const long double want = (concat ? c < n : c % 2 == 0) ? ref.s : ref.c;
+          if constexpr (std::is_same_v<T, double>) {
+            worst = std::max(worst, double_ulps(out[at], want));
+            // The double value is within 1.5 ulp of want; the sum adds half an ulp of its own.
+            const long double sum = static_cast<long double>(xf) + want;
+            wrong += std::fabs(static_cast<long double>(x[at]) - sum) >
+                     1.5L * double_ulp(want) + double_ulp(sum) / 2;
+          } else {
+            bool encoded = false, added = false;
+            for (float f : float_values(want)) {
+              encoded = encoded || same_bits(out[at], from_float<T>(f));
+              added = added || same_bits(x[at], from_float<T>(xf + f));
+            }
+            wrong += !encoded + !added;
+          }
+        }
+      }
+      INFO("d " << d << ", concat " << concat << ", worst " << static_cast<double>(worst) << " double ulp");
+      CHECK(wrong == 0);
+      CHECK(worst <= 1.5L);
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("sinusoidal: errors for each storage type leave the output untouched",
+                   "[sinusoidal]", float, double, posenc::float16, posenc::bfloat16) {
+  using T = TestType;
+  const auto e = make(8);
+  std::vector<T> out(24, from_float<T>(42.0f));
+  const auto sentinel = out;
+  const std::vector<std::int64_t> two = {1, 2};
+  auto st = e.encode(two, posenc::matrix_view(out.data(), 2, 6));
+  CHECK(st.code() == posenc::errc::shape_mismatch);
+  CHECK_THAT(st.message(), Catch::Contains("sinusoidal: out has shape [2, 6], expected [2, 8]"));
+  st = e.add_to(posenc::matrix_view(out.data(), 3, 8), two);
+  CHECK(st.code() == posenc::errc::shape_mismatch);
+  CHECK_THAT(st.message(), Catch::Contains("sinusoidal: x has shape [3, 8], expected [2, 8]"));
+  for (std::int64_t bad : {std::int64_t{1} << 53, -(std::int64_t{1} << 53)}) {
+    const std::vector<std::int64_t> far = {1, 2, bad};  // rows 0 and 1 are valid, not written
+    st = e.encode(far, posenc::matrix_view(out.data(), 3, 8));
+    CHECK(st.code() == posenc::errc::out_of_range);
+    CHECK_THAT(st.message(), Catch::Contains("position " + std::to_string(bad) + " is outside"));
+    st = e.add_to(posenc::matrix_view(out.data(), 3, 8), far);
+    CHECK(st.code() == posenc::errc::out_of_range);
+  }
+  CHECK(std::memcmp(out.data(), sentinel.data(), out.size() * sizeof(T)) == 0);
+}
+
+TEMPLATE_TEST_CASE("sinusoidal: 16-bit values are the float value rounded once more",
+                   "[sinusoidal]", posenc::float16, posenc::bfloat16) {
+  // Where the float value is a 16-bit tie, rounding the exact value once to 16 bits would go to
+  // the exact value's side; the float32 table cast to the dtype goes to even. Find such a value
+  // (about one in 2^14 / 2^17 of them) and check that encode writes the cast one.
+  using T = TestType;
+  const std::int64_t d = 64;
+  const auto e = make(d);
+  bool found = false;
+  for (std::int64_t p = 1; p < 200000 && !found; ++p) {
+    for (std::int64_t i = 0; i < d / 2 && !found; ++i) {
+      const sin_cos ref = reference(p, paper_frequency(10000.0, d, i));
+      for (int which = 0; which < 2 && !found; ++which) {
+        const long double want = which == 0 ? ref.s : ref.c;
+        const auto values = float_values(want);
+        const float f = values[0];
+        if (values.size() != 1 || static_cast<long double>(f) == want) continue;
+        // The 16-bit values around f; f is a tie when it is their midpoint.
+        const T below = from_float<T>(std::nextafter(f, -std::numeric_limits<float>::infinity()));
+        const T above = from_float<T>(std::nextafter(f, std::numeric_limits<float>::infinity()));
+        const double mid = (static_cast<double>(to_float(below)) + to_float(above)) / 2;  // exact
+        if (same_bits(below, above) || mid != f) continue;
+        const T cast = from_float<T>(f);
+        const T once = want > f ? above : below;  // the exact value's own rounding
+        if (same_bits(cast, once)) continue;
+        found = true;
+        std::vector<T> row(static_cast<std::size_t>(d));
+        const std::vector<std::int64_t> one = {p};
+        REQUIRE(e.encode(one, posenc::matrix_view(row.data(), 1, d)).ok());
+        INFO("p " << p << ", i " << i << (which == 0 ? " sin " : " cos ") << static_cast<double>(want));
+        CHECK(same_bits(row[static_cast<std::size_t>(2 * i + which)], cast));
+      }
+    }
+  }
+  CHECK(found);
 }
 
 TEST_CASE("sinusoidal: config from JSON", "[sinusoidal][hf]") {

@@ -4,7 +4,8 @@
 // scalar reference itself against a long-double rotation within its stated bound; rows and
 // cos/sin that end at (or start after) an inaccessible page, so any access outside them
 // faults. The two-level
-// cos/sin composition kernels likewise match the scalar compose_cos_sin bit for bit.
+// cos/sin composition kernels likewise match the scalar compose_cos_sin bit for bit, and the
+// row-copy kernels of the bias fills copy exactly their rows' bytes.
 #include <posenc/kernels/dispatch.hpp>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -423,6 +425,52 @@ TEST_CASE("SIMD compose_cos_sin kernels match the scalar reference bit for bit",
           kernels::compose_kernel(i)(ch, sh, cl, sl, fc, fs, got.data() + 1,
                                      got.data() + max_n + 5, n);
           CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("copy_rows kernels copy each row's bytes and touch nothing else", "[kernels]") {
+  // rows of `bytes` bytes, `gap` bytes apart, copied from a line whose row i starts at
+  // i * step (step < 0: the Toeplitz fills' shifted rows). The destination and the line sit in
+  // fenced memory, ending at the fence or starting after it; the gaps must keep their bytes.
+  // Expected bytes come from an explicit loop, for bytes = 0..2 * 64 + 1 and a few long rows.
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t b = 0; b <= 2 * 64 + 1; ++b) sizes.push_back(b);
+  for (std::int64_t b : {255, 256, 1000, 2052}) sizes.push_back(b);
+  for (isa i : {isa::scalar, isa::avx2, isa::avx512, isa::neon}) {
+    if (!posenc::isa_supported(i)) continue;
+    const kernels::copy_rows_fn copy = kernels::copy_rows_kernel(i);
+    for (std::int64_t bytes : sizes) {
+      for (std::int64_t rows : {1, 3}) {
+        for (std::int64_t step : {-4, -2, 3}) {
+          for (std::int64_t gap : {0, 5}) {
+            for (bool after : {true, false}) {
+              INFO("isa " << posenc::isa_name(i) << ", bytes " << bytes << ", rows " << rows
+                          << ", step " << step << ", gap " << gap << ", fence "
+                          << (after ? "after" : "before"));
+              const std::int64_t stride = bytes + gap, line_len = bytes + (rows - 1) * std::abs(step);
+              const std::int64_t dst_len = (rows - 1) * stride + bytes;
+              if (dst_len == 0) continue;  // nothing to place in fenced memory
+              fenced dst(static_cast<std::size_t>(dst_len), after);
+              fenced line(static_cast<std::size_t>(line_len), after);
+              unsigned char* d = dst.as<unsigned char>();
+              unsigned char* l = line.as<unsigned char>();
+              for (std::int64_t k = 0; k < line_len; ++k) l[k] = static_cast<unsigned char>(k * 7 + 1);
+              std::memset(d, 0xEE, static_cast<std::size_t>(dst_len));
+              const unsigned char* src = step < 0 ? l + (rows - 1) * -step : l;
+              copy(d, stride, src, step, rows, bytes);
+              std::int64_t wrong = 0;
+              for (std::int64_t r = 0; r < rows; ++r) {
+                for (std::int64_t k = 0; k < stride && r * stride + k < dst_len; ++k) {
+                  const unsigned char want = k < bytes ? src[r * step + k] : 0xEE;
+                  wrong += d[r * stride + k] != want;
+                }
+              }
+              CHECK(wrong == 0);
+            }
+          }
         }
       }
     }

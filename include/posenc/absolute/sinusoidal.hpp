@@ -16,6 +16,18 @@
 // Odd d is rejected: the references disagree on it (a shape error, a zero column, or an extra
 // sine column), so a silent choice would match one and not the others.
 // Negative positions are allowed (sin is odd); |p| must stay below 2^53, where phases are exact.
+//
+// Storage types (DESIGN.md: float, double as the reference, float16 and bfloat16 computed in
+// float). Each value is first made in double from the exact phase (math::fill_cos_sin: libm's
+// sin/cos of the reduced phase, within 1.5 double ulp of exact, 1.01 measured), then written as T:
+//   double    that double value;
+//   float     rounded once to float (as above: within 1 float ulp of exact);
+//   16-bit    the float value rounded once more (nearest even): the float32 table cast to the
+//             model's dtype that the PyTorch references hold, and the rule t5/alibi biases
+//             follow (detail::to_value). Rounding the exact value once to 16 bits instead
+//             would differ only where the float value is a 16-bit tie.
+// add_to<T> adds that value: in double for double; otherwise x is widened exactly to float,
+// the float value added in float and the sum rounded once to T (detail::add_value).
 #pragma once
 
 #include <algorithm>
@@ -26,6 +38,7 @@
 #include <vector>
 
 #include "../concepts.hpp"
+#include "../detail/values.hpp"
 #include "../math/angles.hpp"
 #include "../status.hpp"
 #include "../tensor.hpp"
@@ -91,8 +104,11 @@ class sinusoidal {
   /// The frequencies w_i (d_model/2 of them), in double.
   std::span<const double> inv_freq() const noexcept { return w_; }
 
-  /// Writes PE(positions[t]) into row t of out [tokens, d_model].
-  [[nodiscard]] status encode(positions_span positions, view2<float> out) const noexcept {
+  /// Writes PE(positions[t]) into row t of out [tokens, d_model] of float, double, float16 or
+  /// bfloat16 (16-bit: the float value rounded once more).
+  template <class T = float>
+    requires detail::is_value_type_v<T>
+  [[nodiscard]] status encode(positions_span positions, view2<T> out) const noexcept {
     POSENC_TRY(check(out, positions, "out"));
     for (std::size_t t = 0; t < positions.size(); ++t) {
       apply_row<false>(positions[t], out.row(static_cast<std::int64_t>(t)));
@@ -100,8 +116,11 @@ class sinusoidal {
     return {};
   }
 
-  /// Adds PE(positions[t]) to row t of x [tokens, d_model] (each value rounded to float first).
-  [[nodiscard]] status add_to(view2<float> x, positions_span positions) const noexcept {
+  /// Adds PE(positions[t]) to row t of x [tokens, d_model] of float, double, float16 or
+  /// bfloat16 (double: the double value; otherwise the float value, summed in float).
+  template <class T = float>
+    requires detail::is_value_type_v<T>
+  [[nodiscard]] status add_to(view2<T> x, positions_span positions) const noexcept {
     POSENC_TRY(check(x, positions, "x"));
     for (std::size_t t = 0; t < positions.size(); ++t) {
       apply_row<true>(positions[t], x.row(static_cast<std::int64_t>(t)));
@@ -116,7 +135,8 @@ class sinusoidal {
   sinusoidal(sinusoidal_config cfg, std::vector<double> w) noexcept
       : cfg_(cfg), w_(std::move(w)) {}
 
-  status check(const view2<float>& v, positions_span positions, std::string_view what) const noexcept {
+  template <class T>
+  status check(const view2<T>& v, positions_span positions, std::string_view what) const noexcept {
     POSENC_TRY(validate(v, what));
     if (v.cols != cfg_.d_model || v.rows != static_cast<std::int64_t>(positions.size())) {
       return make_error(errc::shape_mismatch, "sinusoidal: ", what, " has shape [", v.rows, ", ",
@@ -132,11 +152,11 @@ class sinusoidal {
   }
 
   // Writes (or adds) PE(p) into row.
-  template <bool Add>
-  void apply_row(std::int64_t p, float* row) const noexcept {
+  template <bool Add, class T>
+  void apply_row(std::int64_t p, T* row) const noexcept {
     const auto n = static_cast<std::int64_t>(w_.size());
     const bool interleaved = cfg_.layout == sinusoidal_layout::interleaved;
-    float c[chunk], s[chunk];
+    double c[chunk], s[chunk];  // double for every T: float(double) is the float value
     for (std::int64_t k0 = 0; k0 < n; k0 += chunk) {
       const std::int64_t m = std::min(chunk, n - k0);
       math::fill_cos_sin(p, std::span<const double>(w_).subspan(static_cast<std::size_t>(k0),
@@ -144,14 +164,14 @@ class sinusoidal {
                          1.0, c, s);
       for (std::int64_t k = 0; k < m; ++k) {
         const std::int64_t i = k0 + k;
-        float& sin_slot = interleaved ? row[2 * i] : row[i];
-        float& cos_slot = interleaved ? row[2 * i + 1] : row[n + i];
+        T& sin_slot = interleaved ? row[2 * i] : row[i];
+        T& cos_slot = interleaved ? row[2 * i + 1] : row[n + i];
         if constexpr (Add) {
-          sin_slot += s[k];
-          cos_slot += c[k];
+          sin_slot = detail::add_value(sin_slot, s[k]);
+          cos_slot = detail::add_value(cos_slot, c[k]);
         } else {
-          sin_slot = s[k];
-          cos_slot = c[k];
+          sin_slot = detail::to_value<T>(s[k]);
+          cos_slot = detail::to_value<T>(c[k]);
         }
       }
     }

@@ -3,37 +3,22 @@
 // T5 and ALiBi biases (and T5 bucket ids) are Toeplitz in (i, j): entry (h, i, j) is a function
 // of d = j - i. A tile of r rows and c columns holds the r + c - 1 distances of one "line", so
 // each head's line is computed once per tile into a small stack buffer and every row of the
-// tile is one copy out of it. The copies write each head's rows in address order and read from
-// L1, so the fill runs near the speed of writing the output; the per-distance work (a T5
-// bucket, an ALiBi product) is done for a group of heads at once, not per entry.
+// tile is one copy out of it (kernels::copy_rows_kernel: one call per tile and head). The
+// copies write each head's rows in address order and read from L1, so the fill runs near the
+// speed of writing the output; the per-distance work (a T5 bucket, an ALiBi product) is done
+// for a group of heads at once, not per entry.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <type_traits>
 
-#include "../kernels/scalar.hpp"
+#include "../kernels/dispatch.hpp"
 #include "../tensor.hpp"
+#include "values.hpp"
 
 namespace posenc::detail {
-
-/// The element types bias fills write: float, double (reference) and, for engines whose
-/// logits are 16-bit, float16 and bfloat16.
-template <class T>
-inline constexpr bool is_bias_type_v = is_storage_type_v<T> || std::is_same_v<T, double>;
-
-/// A bias value as T: double exactly; the other types from its float rounding, as the
-/// references compute biases in float32 and then cast to the model's dtype.
-template <class T>
-inline T bias_value(double v) noexcept {
-  if constexpr (std::is_same_v<T, double>) {
-    return v;
-  } else {
-    return kernels::narrow<T>(static_cast<float>(v));
-  }
-}
 
 /// Largest query/key length and |query offset| bias calls accept: every distance
 /// j - (q_offset + i) then lies in (-2^53, 2^53), exact in double and far from int64 overflow.
@@ -95,6 +80,9 @@ void fill_toeplitz(const view3<T>& out, Edge&& edge) noexcept {
   const std::int64_t tile_cols = std::min(cols, cap / 2), tile_rows = std::min(rows, cap / 2);
   const std::int64_t group = std::max<std::int64_t>(1, cap / (tile_rows + tile_cols - 1));
   T line[cap];
+  constexpr auto elem = static_cast<std::int64_t>(sizeof(T));
+  const std::int64_t row_bytes = row_stride * elem;
+  const kernels::copy_rows_fn copy = kernels::copy_rows_kernel();
   for (std::int64_t j0 = 0; j0 < cols; j0 += tile_cols) {
     const std::int64_t c = std::min(tile_cols, cols - j0);
     for (std::int64_t i0 = 0; i0 < rows; i0 += tile_rows) {
@@ -104,18 +92,12 @@ void fill_toeplitz(const view3<T>& out, Edge&& edge) noexcept {
       for (std::int64_t h0 = 0; h0 < heads; h0 += group) {
         const std::int64_t h1 = std::min(heads, h0 + group);
         for (std::int64_t k = 0; k < len; ++k) edge(d_min + k, line + k, len, h0, h1);
-        auto bytes = static_cast<std::size_t>(c) * sizeof(T);
-#if defined(__GNUC__)
-        // Hide the size's bound (cap / 2 elements) from the compiler: knowing it, GCC inlines
-        // each copy as `rep movsq`, which is several times slower than the library's memcpy
-        // for these unaligned rows.
-        asm("" : "+r"(bytes));
-#endif
         for (std::int64_t h = h0; h < h1; ++h) {
           // Row i0 + i starts at distance j0 - i0 - i, which is line index r - 1 - i.
           const T* head_line = line + (h - h0) * len + (r - 1);
-          T* first = out.row(h, i0) + j0;
-          for (std::int64_t i = 0; i < r; ++i) std::memcpy(first + i * row_stride, head_line - i, bytes);
+          copy(reinterpret_cast<unsigned char*>(out.row(h, i0) + j0), row_bytes,
+               reinterpret_cast<const unsigned char*>(head_line), -elem, r,
+               c * elem);
         }
       }
     }

@@ -201,5 +201,21 @@ inline compose_fn compose_kernel(isa i = active_isa()) noexcept {
   return &scalar::compose_cos_sin;
 }
 
+/// A row-copy kernel (signature of kernels/scalar.hpp's copy_rows).
+using copy_rows_fn = void (*)(unsigned char* dst, std::int64_t dst_stride,
+                              const unsigned char* src, std::int64_t src_step, std::int64_t rows,
+                              std::int64_t bytes) noexcept;
+
+/// The row-copy kernel of instruction set i (which must be supported): AVX-512's, else the
+/// scalar one (memcpy per row, which is vectorized by the C library).
+inline copy_rows_fn copy_rows_kernel(isa i = active_isa()) noexcept {
+  POSENC_ASSERT(isa_supported(i), "copy_rows_kernel: ISA not supported on this CPU");
+#if POSENC_ARCH_X86_64
+  if (i == isa::avx512) return &avx512::copy_rows;
+#endif
+  (void)i;
+  return &scalar::copy_rows;
+}
+
 }  // namespace kernels
 }  // namespace posenc

@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <type_traits>
 
@@ -128,6 +129,17 @@ inline void compose_cos_sin(const double* POSENC_RESTRICT c_hi, const double* PO
   for (std::int64_t k = 0; k < n; ++k) {
     cos[k] = static_cast<float>(std::fma(c_hi[k], c_lo[k], -(s_hi[k] * s_lo[k])) * cos_scale);
     sin[k] = static_cast<float>(std::fma(s_hi[k], c_lo[k], c_hi[k] * s_lo[k]) * sin_scale);
+  }
+}
+
+/// Copies `bytes` bytes to each of `rows` rows: row i goes from src + i * src_step to
+/// dst + i * dst_stride (byte offsets; src_step may be negative). Rows must not overlap each
+/// other or the source. Toeplitz fills (detail/toeplitz.hpp) copy every row of a tile this way,
+/// out of one line of distances, src_step = -(element size).
+inline void copy_rows(unsigned char* dst, std::int64_t dst_stride, const unsigned char* src,
+                      std::int64_t src_step, std::int64_t rows, std::int64_t bytes) noexcept {
+  for (std::int64_t i = 0; i < rows; ++i) {
+    std::memcpy(dst + i * dst_stride, src + i * src_step, static_cast<std::size_t>(bytes));
   }
 }
 

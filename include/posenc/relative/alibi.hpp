@@ -86,7 +86,7 @@ class alibi {
   /// model's dtype). Future keys are not masked here.
   /// A thread may fill query rows [a, b) alone: q_len = b - a, q_offset + a, out rows a..b-1.
   template <class T = float>
-    requires detail::is_bias_type_v<T>
+    requires detail::is_value_type_v<T>
   [[nodiscard]] status bias(std::int64_t q_len, std::int64_t k_len, std::int64_t q_offset,
                             view3<T> out) const noexcept {
     POSENC_TRY(detail::check_bias_extents("alibi", q_len, k_len, q_offset));
@@ -96,13 +96,13 @@ class alibi {
       detail::fill_toeplitz(out, [&](std::int64_t d, T* dst, std::int64_t stride, std::int64_t h0,
                                      std::int64_t h1) {
         const auto rel = static_cast<double>(d - q_offset);
-        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::bias_value<T>(m[h] * rel);
+        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::to_value<T>(m[h] * rel);
       });
     } else {
       detail::fill_toeplitz(out, [&](std::int64_t d, T* dst, std::int64_t stride, std::int64_t h0,
                                      std::int64_t h1) {
         const double dist = std::fabs(static_cast<double>(d - q_offset));
-        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::bias_value<T>(-m[h] * dist);
+        for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::to_value<T>(-m[h] * dist);
       });
     }
     return {};

@@ -167,7 +167,7 @@ class t5 {
   /// of float, double, float16 or bfloat16 (W's float values, rounded once to 16 bits).
   /// A thread may fill query rows [a, b) alone: q_len = b - a, q_offset + a, out rows a..b-1.
   template <class T = float>
-    requires detail::is_bias_type_v<T>
+    requires detail::is_value_type_v<T>
   [[nodiscard]] status bias(std::int64_t q_len, std::int64_t k_len, std::int64_t q_offset,
                             view3<T> out) const noexcept {
     POSENC_TRY(detail::check_bias_extents("t5", q_len, k_len, q_offset));
@@ -176,7 +176,7 @@ class t5 {
     detail::fill_toeplitz(out, [&](std::int64_t d, T* dst, std::int64_t stride, std::int64_t h0,
                                    std::int64_t h1) {
       const float* row = w.row(buckets_.bucket(d - q_offset));
-      for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::bias_value<T>(row[h]);
+      for (std::int64_t h = h0; h < h1; ++h) dst[(h - h0) * stride] = detail::to_value<T>(row[h]);
     });
     return {};
   }
