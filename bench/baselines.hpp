@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include <posenc/kernels/dispatch.hpp>
 #include <posenc/tensor.hpp>
 
 namespace posenc::bench {
@@ -66,16 +67,18 @@ inline void memset_baseline(benchmark::State& state, std::int64_t bytes, std::in
                          [](unsigned char* d, std::size_t n) { std::memset(d, 1, n); });
 }
 
-/// Writes `bytes` bytes per iteration with ordinary stores, 64 bytes of a fixed pattern at a
-/// time: the speed of writing the bytes through the caches, as a fill does.
+/// Writes `bytes` bytes per iteration with ordinary stores through the caches, at the widest
+/// width the CPU has: a 4 KiB block that stays in L1 copied over the buffer by the library's
+/// row-copy kernel (kernels::copy_rows: 64-byte stores with AVX-512, the C library's memcpy
+/// elsewhere). The bias fills do the same copies, from shifted sources, plus their values.
 inline void stores_baseline(benchmark::State& state, std::int64_t bytes, std::int64_t items = 0) {
-  unsigned char pattern[64];
-  for (unsigned k = 0; k < 64; ++k) pattern[k] = static_cast<unsigned char>(3 * k + 1);
-  benchmark::DoNotOptimize(pattern);
-  detail::write_baseline(state, bytes, items, [&](unsigned char* d, std::size_t n) {
-    std::size_t k = 0;
-    for (; k + 64 <= n; k += 64) std::memcpy(d + k, pattern, 64);
-    std::memcpy(d + k, pattern, n - k);
+  constexpr std::int64_t block = 4096;
+  std::vector<unsigned char> pattern(static_cast<std::size_t>(block));
+  std::iota(pattern.begin(), pattern.end(), static_cast<unsigned char>(1));
+  const kernels::copy_rows_fn copy = kernels::copy_rows_kernel();
+  detail::write_baseline(state, bytes, items, [&](unsigned char* d, std::size_t) {
+    copy(d, block, pattern.data(), 0, bytes / block, block);
+    copy(d + bytes - bytes % block, 0, pattern.data(), 0, 1, bytes % block);
   });
 }
 

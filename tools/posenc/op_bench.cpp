@@ -1,8 +1,8 @@
 // posenc bench [--json] [--tokens N]: a timing table of every encoder on this machine, each next
 // to a memcpy (in-place or read-write ops) or, for ops that only write, the faster of a memset
-// and a loop of ordinary stores of the same bytes (memset may stream large buffers past the
-// caches: docs/performance.md, "Bias fills"), so a figure reads as "x of memory speed". One thread, median of several samples; each sample
-// repeats the call until it lasts about 2 ms. bench/ has the Google Benchmark versions with
+// and ordinary stores of the same bytes (memset may stream large buffers past the caches:
+// docs/performance.md, "Bias fills"), so a figure reads as "x of memory speed". One thread,
+// median of several samples; each sample repeats the call until it lasts about 2 ms. bench/ has the Google Benchmark versions with
 // more shapes; this is the quick look (docs/performance.md).
 #include <algorithm>
 #include <cmath>
@@ -47,9 +47,7 @@ std::string dims(std::initializer_list<std::int64_t> d) {
 
 class runner {
  public:
-  explicit runner(int samples) : samples_(samples) {
-    for (unsigned k = 0; k < 64; ++k) pattern_[k] = static_cast<unsigned char>(3 * k + 1);
-  }
+  explicit runner(int samples) : samples_(samples) {}
 
   // Times op (which must leave `st` ok) and its baseline on `bytes` bytes.
   status add(std::string encoder, std::string operation, std::string shape, double bytes,
@@ -62,7 +60,7 @@ class runner {
     row x{std::move(encoder), std::move(operation), std::move(shape), bytes, s};
     if (writes_only) {
       const double set = time_call([&] { std::memset(dst_.data(), 1, n); escape(dst_.data()); }, samples_);
-      const double stores = time_call([&] { write_stores(dst_.data(), n); escape(dst_.data()); }, samples_);
+      const double stores = time_call([&] { write_stores(dst_.data(), static_cast<std::int64_t>(n)); escape(dst_.data()); }, samples_);
       x.baseline_name = set <= stores ? "memset" : "stores";
       x.baseline = std::min(set, stores);
     } else {
@@ -75,15 +73,17 @@ class runner {
 
  private:
   static void escape(void* p) { asm volatile("" : : "g"(p) : "memory"); }
-  // n bytes of a fixed pattern, 64 at a time, with ordinary (cached) stores.
-  void write_stores(unsigned char* d, std::size_t n) const {
-    std::size_t k = 0;
-    for (; k + 64 <= n; k += 64) std::memcpy(d + k, pattern_, 64);
-    std::memcpy(d + k, pattern_, n - k);
+  // n bytes with ordinary (cached) stores at the widest width: a 4 KiB block that stays in L1,
+  // copied over dst by the library's row-copy kernel (as bench/baselines.hpp's stores_baseline).
+  void write_stores(unsigned char* d, std::int64_t n) const {
+    copy_(d, block_, pattern_.data(), 0, n / block_, block_);
+    copy_(d + n - n % block_, 0, pattern_.data(), 0, 1, n % block_);
   }
   int samples_;
   std::vector<unsigned char> src_, dst_;
-  unsigned char pattern_[64];
+  static constexpr std::int64_t block_ = 4096;
+  std::vector<unsigned char> pattern_ = std::vector<unsigned char>(static_cast<std::size_t>(block_), 1);
+  kernels::copy_rows_fn copy_ = kernels::copy_rows_kernel();
   std::vector<row> rows_;
 };
 

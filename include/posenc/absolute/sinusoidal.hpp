@@ -19,7 +19,8 @@
 //
 // Storage types (DESIGN.md: float, double as the reference, float16 and bfloat16 computed in
 // float). Each value is first made in double from the exact phase (math::fill_cos_sin: libm's
-// sin/cos of the reduced phase, within 1.5 double ulp of exact, 1.01 measured), then written as T:
+// sin/cos of the reduced phase, within 1.5 double ulp of exact, the bound the tests check), then
+// written as T:
 //   double    that double value;
 //   float     rounded once to float (as above: within 1 float ulp of exact);
 //   16-bit    the float value rounded once more (nearest even): the float32 table cast to the

@@ -81,7 +81,8 @@ void fill_toeplitz(const view3<T>& out, Edge&& edge) noexcept {
   const std::int64_t group = std::max<std::int64_t>(1, cap / (tile_rows + tile_cols - 1));
   T line[cap];
   constexpr auto elem = static_cast<std::int64_t>(sizeof(T));
-  const std::int64_t row_bytes = row_stride * elem;
+  // A single row's stride may be anything (validate does not bound it): never multiply it.
+  const std::int64_t row_bytes = rows > 1 ? row_stride * elem : 0;
   const kernels::copy_rows_fn copy = kernels::copy_rows_kernel();
   for (std::int64_t j0 = 0; j0 < cols; j0 += tile_cols) {
     const std::int64_t c = std::min(tile_cols, cols - j0);

@@ -5,7 +5,6 @@
 #include <type_traits>
 
 #include "../kernels/scalar.hpp"
-#include "../tensor.hpp"
 
 namespace posenc::detail {
 

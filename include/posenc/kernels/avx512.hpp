@@ -414,10 +414,10 @@ POSENC_AVX512_ENTRY void compose_cos_sin(const double* c_hi, const double* s_hi,
   }
 }
 
-/// kernels/scalar.hpp's copy_rows: 64-byte vectors, each row's stores aligned to 64 bytes
-/// after a masked head, masked tail; nothing outside a row's bytes is read or written. Against
-/// glibc's memcpy per row this saves a call per row and, for rows of a few KiB, 10-20% of a
-/// bias fill's time (docs/performance.md).
+/// kernels/scalar.hpp's copy_rows: unaligned 64-byte loads and stores, masked tail; nothing
+/// outside a row's bytes is read or written. Against glibc's memcpy per row it saves a call per
+/// row; a bias fill with 8 KiB rows from DRAM ran 15-20% faster, with 0.5-2 KiB rows within the
+/// noise (docs/performance.md, "Bias fills").
 POSENC_AVX512_ENTRY void copy_rows(unsigned char* dst, std::int64_t dst_stride,
                                    const unsigned char* src, std::int64_t src_step,
                                    std::int64_t rows, std::int64_t bytes) noexcept {
