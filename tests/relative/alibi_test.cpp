@@ -175,6 +175,26 @@ TEST_CASE("alibi: bias across the fill's tiles and head groups, into padded rows
   }
 }
 
+TEST_CASE("alibi: a decode step's single query row may have any row stride", "[alibi]") {
+  // With Q = 1 the row stride is never used, so validate accepts any value, up to 2^62: the
+  // fill must not multiply it (signed overflow; UBSan in the asan preset catches it).
+  const auto e = make(4);
+  constexpr std::int64_t k = 37, o = 36;
+  std::vector<float> b(static_cast<std::size_t>(4 * k), -7.0f);
+  for (std::int64_t s1 : {std::int64_t{0}, std::int64_t{1} << 40, std::int64_t{1} << 62}) {
+    REQUIRE(e.bias(1, k, o, posenc::view3<float>{b.data(), 4, 1, k, k, s1}).ok());
+    std::int64_t wrong = 0;
+    for (std::int64_t h = 0; h < 4; ++h) {
+      const float m = e.slopes()[static_cast<std::size_t>(h)];
+      for (std::int64_t j = 0; j < k; ++j) {
+        wrong += b[static_cast<std::size_t>(h * k + j)] != m * static_cast<float>(j - o);
+      }
+    }
+    INFO("s1 " << s1);
+    CHECK(wrong == 0);
+  }
+}
+
 TEMPLATE_TEST_CASE("alibi: bias into double, float16 and bfloat16 outputs", "[alibi]", double,
                    posenc::float16, posenc::bfloat16) {
   // double holds the exact product m (j - i); the 16-bit types the float32 product cast to
