@@ -2,8 +2,8 @@
 // to a memcpy (in-place or read-write ops) or, for ops that only write, the faster of a memset
 // and ordinary stores of the same bytes (memset may stream large buffers past the caches:
 // docs/performance.md, "Bias fills"), so a figure reads as "x of memory speed". One thread,
-// median of several samples; each sample repeats the call until it lasts about 2 ms. bench/ has the Google Benchmark versions with
-// more shapes; this is the quick look (docs/performance.md).
+// median of several samples; each sample repeats the call until it lasts about 2 ms. bench/
+// has the Google Benchmark versions with more shapes; this is the quick look.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -60,7 +60,7 @@ class runner {
     row x{std::move(encoder), std::move(operation), std::move(shape), bytes, s};
     if (writes_only) {
       const double set = time_call([&] { std::memset(dst_.data(), 1, n); escape(dst_.data()); }, samples_);
-      const double stores = time_call([&] { write_stores(dst_.data(), static_cast<std::int64_t>(n)); escape(dst_.data()); }, samples_);
+      const double stores = time_call([&] { write_stores(dst_.data(), n); escape(dst_.data()); }, samples_);
       x.baseline_name = set <= stores ? "memset" : "stores";
       x.baseline = std::min(set, stores);
     } else {
@@ -75,7 +75,8 @@ class runner {
   static void escape(void* p) { asm volatile("" : : "g"(p) : "memory"); }
   // n bytes with ordinary (cached) stores at the widest width: a 4 KiB block that stays in L1,
   // copied over dst by the library's row-copy kernel (as bench/baselines.hpp's stores_baseline).
-  void write_stores(unsigned char* d, std::int64_t n) const {
+  void write_stores(unsigned char* d, std::size_t bytes) const {
+    const auto n = static_cast<std::int64_t>(bytes);
     copy_(d, block_, pattern_.data(), 0, n / block_, block_);
     copy_(d + n - n % block_, 0, pattern_.data(), 0, 1, n % block_);
   }
