@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "../support/npy_bytes.hpp"
 
 using namespace posenc;
@@ -85,7 +87,9 @@ TEST_CASE("serialize writes what parse reads, in NumPy's format", "[npy]") {
 }
 
 TEST_CASE("save writes atomically and leaves nothing on failure", "[npy]") {
-  const auto dir = std::filesystem::temp_directory_path() / "posenc-npy-test";
+  // Per process: the release and sanitizer suites may run at the same time.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("posenc-npy-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "out.npy").string();
   const std::vector<float> f{1, 2, 3};

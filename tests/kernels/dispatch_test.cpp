@@ -57,7 +57,10 @@ TEST_CASE("POSENC_ISA values that name no ISA, or one this CPU lacks, are report
       {"", "invalid_argument"},
       {std::string(posenc::isa_name(missing)), "unsupported"},
   };
-  const auto dir = std::filesystem::temp_directory_path();
+  // The child's stderr goes through a file in dir: one directory per process.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("posenc-dispatch-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
   for (const auto& [value, code] : cases) {
     INFO("POSENC_ISA=" << value);
     REQUIRE(::setenv("POSENC_ISA", value.c_str(), 1) == 0);
@@ -67,6 +70,7 @@ TEST_CASE("POSENC_ISA values that name no ISA, or one this CPU lacks, are report
     CHECK(r.exit_code == 0);
   }
   ::unsetenv("POSENC_TEST_ISA_CODE");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("detected CPU features agree with the kernel's /proc/cpuinfo flags", "[dispatch]") {
