@@ -39,6 +39,13 @@ TEST_CASE("make_error prints numbers so a user can read them", "[status]") {
   CHECK(make_error(errc::invalid_argument, "n ", std::int64_t{1} << 40).message() == "n 1099511627776");
 }
 
+TEST_CASE("make_error keeps a message on one line: control characters are escaped", "[status]") {
+  // A config string such as "llama\nFAKE" is echoed into messages; the CLI prints one line.
+  const std::string name = std::string("llama\nFAKE\r\t") + '\x01' + '\x7f' + "\xc3\xa9";
+  CHECK(make_error(errc::unsupported, "unknown model_type '", name, "'").message() ==
+        "unknown model_type 'llama\\nFAKE\\r\\t\\x01\\x7f\xc3\xa9'");
+}
+
 TEST_CASE("result holds a value or the error; POSENC_TRY propagates", "[status]") {
   auto good = doubled(21);
   REQUIRE(good);

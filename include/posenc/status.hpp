@@ -114,15 +114,41 @@ void append_value(std::ostringstream& os, const V& v) {
     os << v;
   }
 }
+
+// Control characters (a newline inside a config string, say) spelled as \n, \r, \t or \xNN, so
+// that every message is one line.
+inline std::string escape_controls(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7F) {
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
 }  // namespace detail
 
-/// Builds an error status whose message is the concatenation of the parts.
+/// Builds an error status whose message is the concatenation of the parts (control characters
+/// escaped: a message is one line).
 template <class... Parts>
 status make_error(errc code, const Parts&... parts) noexcept {
   std::ostringstream os;
   os.precision(9);
   (detail::append_value(os, parts), ...);
-  return status(code, os.str());
+  return status(code, detail::escape_controls(os.str()));
 }
 
 }  // namespace posenc

@@ -55,8 +55,6 @@ const posenc::test::rows hf_config_rows{
      [] { return parsed(R"({"rope_theta": NaN})", "nan.json"); }},
     {file, errc::invalid_config, "<what>: the config is not a JSON object", "list.json",
      [] { return parsed("[1, 2]", "list.json"); }},
-    {file, errc::io_error, "cannot open config '<path>'", "/nonexistent/posenc/config.json",
-     [] { return failed(hf::load("/nonexistent/posenc/config.json")); }},
 
     // Typed keys, reached through rope_config_from.
     {file, errc::invalid_config, "config key '<key>' must be a number, got <detail::brief(*it)>",

@@ -80,6 +80,7 @@ outcome save(const fs::path& path, std::size_t elements = 6) {
 }
 
 const std::string npy_hpp = "posenc/io/npy.hpp";
+const std::string file_hpp = "posenc/detail/file.hpp";  // npy::load reads through it
 
 const posenc::test::rows npy_rows{
     // detail::header_parser: the detail inside "<what>: malformed .npy header (... at offset i)".
@@ -96,6 +97,8 @@ const posenc::test::rows npy_rows{
     {npy_hpp, errc::parse_error, "fortran_order is not True or False",
      "fortran_order is not True or False at offset 34",
      [] { return parse_header(dict("<f4", "(2, 3)", "0")); }},
+    {npy_hpp, errc::parse_error, "duplicate key '<key>'", "duplicate key 'shape' at offset 65",
+     [] { return parse_header("{'descr': '<f4', 'fortran_order': False, 'shape': (9,), 'shape': (2, 3), }"); }},
     {npy_hpp, errc::parse_error, "unexpected key '<key>'", "unexpected key 'order' at offset 26",
      [] { return parse_header("{'descr': '<f4', 'order': 'C', 'shape': (2, 3), }"); }},
     {npy_hpp, errc::parse_error, "expected ',' or '}'", "expected ',' or '}' at offset 15",
@@ -103,6 +106,8 @@ const posenc::test::rows npy_rows{
     {npy_hpp, errc::parse_error, "header lacks one of descr, fortran_order, shape",
      "header lacks one of descr, fortran_order, shape at offset 35",
      [] { return parse_header("{'descr': '<f4', 'shape': (2, 3), }"); }},
+    {npy_hpp, errc::parse_error, "text after the closing '}'", "text after the closing '}' at offset 59",
+     [] { return parse_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }, 'shape': (9,)"); }},
     {npy_hpp, errc::parse_error, "malformed .npy header (<what> at offset <i_>)", header_prefix,
      [] { return parse_header("{}"); }},
     {npy_hpp, errc::parse_error, "shape is not a tuple", "shape is not a tuple at offset 50",
@@ -143,9 +148,9 @@ const posenc::test::rows npy_rows{
      [] { return parse_header(dict("<f8", "(2, 3)")); }},
 
     // load()
-    {npy_hpp, errc::io_error, "cannot open '<path>': <std::strerror(errno)>", "missing.npy': No such file",
+    {file_hpp, errc::io_error, "cannot open '<path>': <std::strerror(errno)>", "missing.npy': No such file",
      [] { return failed(npy::load(scratch("missing.npy").string())); }},
-    {npy_hpp, errc::io_error, "cannot read '<path>'", "a-directory'",
+    {file_hpp, errc::io_error, "cannot read '<path>'", "a-directory'",
      [] {
        // fopen() opens a directory for reading; fread() then fails with EISDIR.
        fs::create_directories(scratch("a-directory"));

@@ -111,6 +111,11 @@ const posenc::test::rows rope_rows{
     {freq_file, errc::invalid_argument,
      "rope_scaling (yarn): attention_factor must be positive, got <s.attention_factor>", "got -0.25",
      [] { return yarn([](auto& s) { s.attention_factor = -0.25; }); }},
+    {freq_file, errc::invalid_argument,
+     "rope_scaling (yarn): rope_theta must be > 1 (the correction range divides by ln theta), got <theta>",
+     "rope_theta must be > 1", [] {
+       return freqs(8, posenc::yarn_scaling{.factor = 4, .original_max_position_embeddings = 4096}, 1.0);
+     }},
     {freq_file, errc::invalid_argument, "rope_scaling (longrope): factor must be positive, got <factor>",
      "got -2", [] { return longrope([](auto& s) { s.factor = -2; }); }},
     {freq_file, errc::invalid_argument,

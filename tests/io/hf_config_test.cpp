@@ -3,6 +3,11 @@
 #include <posenc/io/hf_config.hpp>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
 
 using namespace posenc;
 using Catch::Matchers::Contains;
@@ -58,6 +63,28 @@ TEST_CASE("encoding errors name the value", "[hf_config][errors]") {
   CHECK_THAT(nan.error().message(), Contains("c.json: malformed JSON"));
   CHECK_THAT(hf::parse("[1, 2]", "c.json").error().message(), Contains("not a JSON object"));
   CHECK(hf::load("/nonexistent/config.json").error().code() == errc::io_error);
+}
+
+TEST_CASE("load reads a config file, and a directory is an error, not a crash", "[hf_config][errors]") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("posenc-hf-load-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "config.json").string();
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    std::fputs(R"({"model_type": "llama", "rope_theta": 500000.0})", f);
+    std::fclose(f);
+  }
+  auto cfg = hf::load(path);
+  REQUIRE(cfg);
+  CHECK((*cfg)["rope_theta"] == 500000.0);
+  // Reading a directory fails inside fread (EISDIR); it used to throw out of a noexcept load.
+  auto d = hf::load(dir.string());
+  REQUIRE_FALSE(d);
+  CHECK(d.error().code() == errc::io_error);
+  CHECK_THAT(d.error().message(), Contains("cannot read '" + dir.string() + "'"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("Llama-3.1: llama3 scaling, head_dim from hidden_size / heads", "[hf_config]") {
@@ -122,6 +149,55 @@ TEST_CASE("Pythia and GPT-J: rotary_pct / rotary_dim, base and layout by family"
   CHECK(phi.partial_rotary_factor == 0.5);
   auto override_layout = rope_from(R"({"model_type": "gptj", "n_embd": 64, "n_head": 1, "rope_layout": "half"})");
   CHECK(override_layout.layout == rope_layout::half);
+}
+
+TEST_CASE("YaRN without factor: max_position_embeddings / original (newest HF)", "[hf_config]") {
+  auto c = rope_from(R"({"model_type": "qwen3", "hidden_size": 4096, "num_attention_heads": 32,
+    "max_position_embeddings": 131072, "rope_parameters": {"rope_type": "yarn", "rope_theta": 1000000.0,
+    "original_max_position_embeddings": 32768}})");
+  CHECK(std::get<yarn_scaling>(c.scaling).factor == 4.0);
+  CHECK(std::get<yarn_scaling>(c.scaling).original_max_position_embeddings == 32768);
+  // Without the two lengths there is nothing to derive it from.
+  CHECK_THAT(rope_error(R"({"hidden_size": 64, "num_attention_heads": 4,
+    "rope_scaling": {"rope_type": "yarn", "original_max_position_embeddings": 4096}})").message(),
+             Contains("rope_scaling (yarn) lacks 'factor'"));
+}
+
+TEST_CASE("Cohere, ChatGLM, Falcon and StarCoder configs as shipped", "[hf_config]") {
+  // Cohere's modeling code interleaves (its rotate_half takes x[..., ::2] and x[..., 1::2]).
+  for (const char* mt : {"cohere", "cohere2"}) {
+    INFO(mt);
+    const std::string text = std::string(R"({"model_type": ")") + mt +
+                             R"(", "hidden_size": 8192, "num_attention_heads": 64, "rope_theta": 8000000.0})";
+    auto c = rope_from(text.c_str());
+    CHECK(c.head_dim == 128);
+    CHECK(c.theta == 8000000.0);
+    CHECK(c.layout == rope_layout::interleaved);
+  }
+  // ChatGLM2/3 and GLM-4's first release: head size kv_channels, the first half of each head
+  // rotated in adjacent pairs, base 10000 * rope_ratio.
+  auto glm = rope_from(R"({"model_type": "chatglm", "hidden_size": 4096, "num_attention_heads": 32,
+    "kv_channels": 128, "multi_query_group_num": 2, "seq_length": 131072, "rope_ratio": 500})");
+  CHECK(glm.head_dim == 128);
+  CHECK(glm.partial_rotary_factor == 0.5);
+  CHECK(glm.theta == 5000000.0);
+  CHECK(glm.layout == rope_layout::interleaved);
+  auto glm3 = rope_from(R"({"model_type": "chatglm", "hidden_size": 4096, "num_attention_heads": 32,
+    "kv_channels": 128})");
+  CHECK(glm3.theta == 10000.0);
+  // Falcon: RoPE unless `alibi` is true (falcon-rw); the pre-transformers names too.
+  CHECK(*hf::detect_encoding(parse(R"({"model_type": "falcon", "alibi": false})")) == hf::encoding::rope);
+  CHECK(*hf::detect_encoding(parse(R"({"model_type": "falcon"})")) == hf::encoding::rope);
+  CHECK(*hf::detect_encoding(parse(R"({"model_type": "falcon", "alibi": true})")) == hf::encoding::alibi);
+  CHECK(*hf::detect_encoding(parse(R"({"model_type": "RefinedWebModel", "alibi": false})")) == hf::encoding::rope);
+  CHECK(hf::detect_encoding(parse(R"({"model_type": "falcon", "alibi": "yes"})")).error().code() ==
+        errc::invalid_config);
+  auto falcon = rope_from(R"({"model_type": "falcon", "alibi": false, "hidden_size": 4544,
+    "num_attention_heads": 71, "new_decoder_architecture": false, "rope_theta": 10000.0})");
+  CHECK(falcon.head_dim == 64);
+  CHECK(falcon.layout == rope_layout::half);
+  // StarCoder (gpt_bigcode) has a learned table.
+  CHECK(*hf::detect_encoding(parse(R"({"model_type": "gpt_bigcode"})")) == hf::encoding::learned);
 }
 
 TEST_CASE("transformers v5 rope_parameters, null keys and integer numbers", "[hf_config]") {

@@ -120,6 +120,12 @@ TEST_CASE("malformed files are errors that name the problem", "[npy][errors]") {
   bad_magic[1] = 'X';
   CHECK_THAT(parse_error(bad_magic).message(), Contains("bad magic"));
   CHECK_THAT(parse_error({0x93, 'N'}).message(), Contains("bad magic"));
+  // The whole magic but not the version and length bytes after it: a truncated file.
+  for (std::size_t n : {6, 7, 8, 9}) {
+    INFO(n << " bytes");
+    CHECK_THAT(parse_error(std::vector<unsigned char>(good.begin(), good.begin() + n)).message(),
+               Contains("truncated .npy header"));
+  }
 
   auto v3 = good;
   v3[6] = 3;
@@ -165,6 +171,16 @@ TEST_CASE("malformed files are errors that name the problem", "[npy][errors]") {
   CHECK_THAT(parse_error(npy_bytes("[1, 2]", f, 16)).message(), Contains("does not start with '{'"));
   CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'x': 1}", f, 16)).message(),
              Contains("unexpected key 'x'"));
+  // NumPy keeps the last of duplicate keys and rejects text after the dict; a reader that did
+  // otherwise would see a different array than NumPy does.
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (4,), }", f, 16)).message(),
+             Contains("duplicate key 'shape'"));
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", f, 16)).message(),
+             Contains("duplicate key 'descr'"));
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'fortran_order': False, 'shape': (4,), }", f, 16)).message(),
+             Contains("duplicate key 'fortran_order'"));
+  CHECK_THAT(parse_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }, 'shape': (9,)", f, 16)).message(),
+             Contains("text after the closing '}'"));
   CHECK(parse_error(bad_magic).code() == errc::parse_error);
 }
 

@@ -135,8 +135,11 @@ TEST_CASE("xlnet direct terms equal XLNet's rel_shift formulation", "[xlnet]") {
 }
 
 TEST_CASE("transformer-xl direct terms equal its zero-pad rel_shift on the causal region", "[xlnet]") {
+  // max_distance 0: the upper clamp's table reaches down to -clamp_len, enough for this block
+  // (its most negative distance, a masked future key, is mlen - (k_len - 1) = -3).
+  const std::int64_t max_distance = GENERATE(0, 16);
   const xlnet_config cfg{.d_model = 8, .clamp_len = 4, .clamp = xlnet_clamp::upper, .heads = 1,
-                         .head_dim = 4, .max_distance = 16};
+                         .head_dim = 4, .max_distance = max_distance};
   const layer l(cfg);
   auto made = xlnet::make(cfg, l.weights());
   REQUIRE(made);

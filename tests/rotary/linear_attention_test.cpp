@@ -107,6 +107,18 @@ rope_linear_attention make(std::int64_t d, feature_map f, rope_layout l, std::in
   return std::move(*made);
 }
 
+using posenc::heads_view;
+
+// enc.attend over the whole problem, output [tokens, heads, dv].
+std::vector<float> attend_problem(const rope_linear_attention& enc, const problem& p, bool causal) {
+  std::vector<float> out(static_cast<std::size_t>(p.tokens * p.heads * p.dv));
+  REQUIRE(enc.attend(heads_view(p.q.data(), p.tokens, p.heads, p.d),
+                     heads_view(p.k.data(), p.tokens, p.heads, p.d),
+                     heads_view(p.v.data(), p.tokens, p.heads, p.dv), p.pos,
+                     heads_view(out.data(), p.tokens, p.heads, p.dv), causal));
+  return out;
+}
+
 void check_close(const std::vector<float>& got, const std::vector<double>& want, double tol) {
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -114,8 +126,6 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
     REQUIRE(std::fabs(got[i] - want[i]) <= tol * (1.0 + std::fabs(want[i])));
   }
 }
-
-using posenc::heads_view;
 
 }  // namespace
 
@@ -129,12 +139,28 @@ TEST_CASE("linear attention equals a float64 O(N^2) eq. 19", "[linear_attention]
   // relu inputs lean positive so no denominator is near zero (tiny ones amplify rounding).
   const problem p = random_problem(75, 3, 8, 5, 11u, f == feature_map::relu ? -0.3f : -1.5f);
   const auto enc = make(p.d, f, l, chunk, table);
-  std::vector<float> out(static_cast<std::size_t>(p.tokens * p.heads * p.dv));
-  REQUIRE(enc.attend(heads_view(p.q.data(), p.tokens, p.heads, p.d),
-                     heads_view(p.k.data(), p.tokens, p.heads, p.d),
-                     heads_view(p.v.data(), p.tokens, p.heads, p.dv), p.pos,
-                     heads_view(out.data(), p.tokens, p.heads, p.dv), causal));
-  check_close(out, reference(p, f, l, 10000.0, causal), 2e-4);
+  check_close(attend_problem(enc, p, causal), reference(p, f, l, 10000.0, causal), 2e-4);
+}
+
+TEST_CASE("for_sequence_length rotates as rope does for that length (dynamic NTK)",
+          "[linear_attention]") {
+  const problem p = random_problem(40, 2, 8, 3, 5u);
+  const std::int64_t seq_len = *std::max_element(p.pos.begin(), p.pos.end()) + 1;
+  REQUIRE(seq_len > 1000);
+  linear_attention_config cfg;
+  cfg.rope.head_dim = p.d;
+  cfg.rope.scaling = posenc::dynamic_scaling{.factor = 2.0, .max_position_embeddings = 1000};
+  auto made = rope_linear_attention::make(cfg);
+  REQUIRE(made);
+  auto longer = made->for_sequence_length(seq_len);
+  REQUIRE(longer);
+  // spec/encodings.md, dynamic NTK: base * (factor * L / L_max - (factor - 1))^(d / (d - 2)).
+  const double grown = 10000.0 * std::pow(2.0 * static_cast<double>(seq_len) / 1000.0 - 1.0, 8.0 / 6.0);
+  for (const auto& [enc, theta] : {std::pair{&*made, 10000.0}, std::pair{&*longer, grown}}) {
+    CAPTURE(theta);
+    check_close(attend_problem(*enc, p, true),
+                reference(p, feature_map::elu1, rope_layout::half, theta, true), 2e-4);
+  }
 }
 
 TEST_CASE("chunked prefill equals token-by-token push and query", "[linear_attention]") {
@@ -156,6 +182,12 @@ TEST_CASE("chunked prefill equals token-by-token push and query", "[linear_atten
                       std::span(p.pos).subspan(0, split),
                       heads_view(chunked.data(), split, p.heads, p.dv)));
   REQUIRE(st->tokens() == split);
+  // A bulk push counts its keys too (chunk by chunk).
+  auto pushed = enc.make_state(p.heads, p.dv);
+  REQUIRE(pushed);
+  REQUIRE(pushed->push(sub(p.k, p.d, 0, split), sub(p.v, p.dv, 0, split),
+                       std::span(p.pos).subspan(0, split)));
+  CHECK(pushed->tokens() == split);
   for (std::int64_t t = split; t < p.tokens; ++t) {
     REQUIRE(st->push(posenc::matrix_view(p.k.data() + t * p.heads * p.d, p.heads, p.d),
                      posenc::matrix_view(p.v.data() + t * p.heads * p.dv, p.heads, p.dv), p.pos[t]));
@@ -266,6 +298,30 @@ TEST_CASE("a zero denominator gives a zero row; epsilon adds to every entry of z
   CHECK(out[1] == Approx(6.0 * w / (w + 0.5 * sq)).epsilon(1e-5));
 }
 
+TEST_CASE("a tiny nonzero denominator still gives num / den", "[linear_attention]") {
+  // One token at position 0 (no rotation): eq. 19 gives o = v * w / w = v for any w > 0, here
+  // w = phi(q).phi(k) ~ 1e-39, below the float whose reciprocal is finite (~2.9e-39).
+  const std::int64_t d = 2;
+  const std::vector<std::pair<feature_map, std::vector<float>>> cases = {
+      {feature_map::relu, {1e-30f, -1.0f}},  // phi(q) = (1e-30, 0), phi(k) = (1e-9, 0)
+      {feature_map::elu1, {-90.0f, -90.0f}},  // phi(q) = e^-90 each, phi(k) = (1, 1)
+  };
+  for (const auto& [f, q] : cases) {
+    CAPTURE(static_cast<int>(f));
+    const auto enc = make(d, f, rope_layout::half);
+    std::vector<float> k = f == feature_map::relu ? std::vector<float>{1e-9f, -1.0f}
+                                                   : std::vector<float>{0.0f, 0.0f};
+    std::vector<float> v = {0.5f, -3.0f}, out(2, 42.0f);
+    std::vector<std::int64_t> pos = {0};
+    for (const bool causal : {false, true}) {
+      REQUIRE(enc.attend(heads_view(q.data(), 1, 1, d), heads_view(k.data(), 1, 1, d),
+                         heads_view(v.data(), 1, 1, 2), pos, heads_view(out.data(), 1, 1, 2), causal));
+      CHECK(out[0] == Approx(0.5).epsilon(1e-5));
+      CHECK(out[1] == Approx(-3.0).epsilon(1e-5));
+    }
+  }
+}
+
 TEST_CASE("a custom feature map (features wider than the input)", "[linear_attention]") {
   // phi(x) = [relu(x), relu(-x)] + 0.1: feature dim 2d.
   auto map = [](const float* x, std::int64_t d, float* phi, std::int64_t, const void* ctx) noexcept {
@@ -286,11 +342,7 @@ TEST_CASE("a custom feature map (features wider than the input)", "[linear_atten
   cfg.chunk_tokens = 8;
   auto enc = rope_linear_attention::make(cfg);
   REQUIRE(enc);
-  std::vector<float> out(static_cast<std::size_t>(p.tokens * p.heads * p.dv));
-  REQUIRE(enc->attend(heads_view(p.q.data(), p.tokens, p.heads, p.d),
-                      heads_view(p.k.data(), p.tokens, p.heads, p.d),
-                      heads_view(p.v.data(), p.tokens, p.heads, p.dv), p.pos,
-                      heads_view(out.data(), p.tokens, p.heads, p.dv), true));
+  const std::vector<float> out = attend_problem(*enc, p, true);
   // Reference: widen q and k by the same map in double, then eq. 19 with the identity map
   // (phi64 with elu1 would change values, so do it by hand).
   for (std::int64_t h = 0; h < p.heads; ++h) {

@@ -113,7 +113,12 @@ TEST_CASE("posenc rope rejects bad input with one line, exit 2 and no file", "[c
   check_rejects(w, rope(good_cfg, x, w.ints("pbig.npy", {0, 1, INT64_MAX})), "position 9223372036854775807");
   check_rejects(w, rope(w.file("c7.json", R"({"encoding": "t5"})"), x, p), "operation 'rope' does not apply to encoding 't5'");
   check_rejects(w, {"rope", "--config", good_cfg, "--in", x, "--out", w.out()}, "--positions is required");
-  check_rejects(w, {"frobnicate"}, "posenc:");
+  check_rejects(w, {"frobnicate"}, "unknown operation 'frobnicate'");
+  // A directory as the config is a read error, not an abort from an uncaught exception.
+  check_rejects(w, rope(w.dir.string(), x, p), "cannot read '" + w.dir.string() + "'");
+  // A config string with a newline is echoed escaped: the message stays one line.
+  check_rejects(w, rope(w.file("c8.json", R"({"model_type": "llama\nFAKE"})"), x, p),
+                "unknown model_type 'llama\\nFAKE'");
 }
 
 // docs/errors.md, CLI side: bad .npy files, absurd sizes and INT64 extremes, each with exit 2,

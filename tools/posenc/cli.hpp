@@ -57,6 +57,9 @@ struct rotary_input {
 };
 /// Reads --in and --positions and checks they agree with each other and with head_dim.
 result<rotary_input> read_rotary_input(const args& a, std::int64_t head_dim);
+/// The largest position + 1 (0 for none): the sequence length Hugging Face derives dynamic and
+/// LongRoPE scaling from (positions past 2^53 are rejected later; the + 1 cannot overflow).
+std::int64_t sequence_length(std::span<const std::int64_t> positions);
 /// "(2, 3, 4)".
 std::string shape_string(std::span<const std::int64_t> shape);
 /// Fails when an output shape has a negative extent or more than 2^30 elements (4 GiB of float).

@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include <algorithm>
+
 namespace posenc::cli {
 
 status require_flag(const std::string& value, std::string_view flag) {
@@ -39,6 +41,12 @@ result<std::vector<std::int64_t>> read_positions(const std::string& path, std::s
                       shape_string(arr->shape));
   }
   return npy::to_int64(*arr, "--" + std::string(flag));
+}
+
+std::int64_t sequence_length(std::span<const std::int64_t> positions) {
+  if (positions.empty()) return 0;
+  const std::int64_t last = *std::max_element(positions.begin(), positions.end());
+  return std::max<std::int64_t>(0, std::min(last, INT64_MAX - 1) + 1);
 }
 
 result<tensor> read_floats(const std::string& path, std::string_view flag, std::size_t rank) {

@@ -159,6 +159,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
+    // CLI11 only says a subcommand is required; name the operation it did not know.
+    if (argc > 1 && argv[1][0] != '-' &&
+        app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).empty()) {
+      msg = "unknown operation '" + std::string(argv[1]) +
+            "' (expected rope, table, relpos, bias, linear-attention, tour or bench)";
+    }
     for (char& c : msg) {
       if (c == '\n') c = ' ';
     }

@@ -47,7 +47,10 @@ status linear_attention_op(const args& a) {
     return make_error(errc::shape_mismatch, "--q has head dim ", q->shape[2],
                       " but the config gives ", cfg.rope.head_dim);
   }
-  auto enc = rope_linear_attention::make(cfg);
+  auto made = rope_linear_attention::make(cfg);
+  if (!made) return made.error();
+  // The rotation `posenc rope` applies to the same positions (dynamic, LongRoPE).
+  auto enc = made->for_sequence_length(sequence_length(*pos));
   if (!enc) return enc.error();
   const std::int64_t t = q->shape[0], h = q->shape[1], d = q->shape[2], dv = v->shape[2];
   std::vector<std::int64_t> shape = {t, h, dv};

@@ -10,8 +10,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -20,6 +18,7 @@
 #include <vector>
 
 #include "../absolute/learned.hpp"
+#include "../detail/file.hpp"
 #include "../absolute/sinusoidal.hpp"
 #include "../relative/alibi.hpp"
 #include "../relative/deberta.hpp"
@@ -95,10 +94,9 @@ inline std::string brief(const json& v) noexcept {
 
 /// Reads and parses a config file.
 [[nodiscard]] inline result<json> load(const std::string& path) noexcept {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(errc::io_error, "cannot open config '", path, "'");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse(text, path);
+  auto bytes = posenc::detail::read_file(path);
+  if (!bytes) return bytes.error();
+  return parse(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), path);
 }
 
 // ---- typed key access -------------------------------------------------------------------
@@ -233,7 +231,8 @@ inline constexpr model_family model_families[] = {
     {"codegen", encoding::rope},     {"deepseek_v2", encoding::rope}, {"deepseek_v3", encoding::rope},
     {"glm", encoding::rope},         {"glm4", encoding::rope},        {"chatglm", encoding::rope},
     {"olmo", encoding::rope},        {"olmo2", encoding::rope},       {"starcoder2", encoding::rope},
-    {"stablelm", encoding::rope},    {"cohere", encoding::rope},      {"granite", encoding::rope},
+    {"stablelm", encoding::rope},    {"cohere", encoding::rope},      {"cohere2", encoding::rope},
+    {"granite", encoding::rope},
     {"internlm2", encoding::rope},   {"persimmon", encoding::rope},   {"roformer", encoding::rope},
     {"t5", encoding::t5},            {"mt5", encoding::t5},           {"umt5", encoding::t5},
     {"longt5", encoding::t5},        {"bloom", encoding::alibi},      {"mpt", encoding::alibi},
@@ -241,7 +240,7 @@ inline constexpr model_family model_families[] = {
     {"xlnet", encoding::xlnet},      {"gpt2", encoding::learned},     {"gpt_neo", encoding::learned},
     {"bert", encoding::learned},     {"roberta", encoding::learned},  {"xlm-roberta", encoding::learned},
     {"camembert", encoding::learned}, {"distilbert", encoding::learned},
-    {"electra", encoding::learned},  {"opt", encoding::learned},
+    {"electra", encoding::learned},  {"opt", encoding::learned},     {"gpt_bigcode", encoding::learned},
 };
 }  // namespace detail
 
@@ -268,6 +267,12 @@ inline constexpr model_family model_families[] = {
   if (*pet && **pet != "absolute") {
     return make_error(errc::unsupported, "position_embedding_type '", **pet, "' of model_type '",
                       **mt, "' is not supported by posenc");
+  }
+  if (**mt == "falcon" || **mt == "RefinedWeb" || **mt == "RefinedWebModel") {
+    // Falcon (and its pre-transformers names) uses ALiBi when `alibi` is true, else RoPE.
+    auto alibi = get_bool(cfg, "alibi");
+    if (!alibi) return alibi.error();
+    return alibi->value_or(false) ? encoding::alibi : encoding::rope;
   }
   if (**mt == "mpt") {
     // MPT uses ALiBi when attn_config.alibi is true, its learned table otherwise.
@@ -353,6 +358,10 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
     return rope_scaling{dynamic_scaling{*f, **top_max}};
   }
   if (t == "yarn") {
+    // Newest HF: a missing factor is max_position_embeddings / original_max_position_embeddings.
+    if (!*factor && *original && *top_max && **original > 0) {
+      factor = std::optional<double>(static_cast<double>(**top_max) / static_cast<double>(**original));
+    }
     auto f = need_factor();
     if (!f) return f.error();
     yarn_scaling y;
@@ -420,10 +429,12 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
   auto rs = detail::rope_scaling_object(cfg);
   if (!rs) return rs.error();
 
-  // Head size: head_dim, DeepSeek's qk_rope_head_dim (X is then the rotary part only), or
-  // hidden_size / num_attention_heads.
+  // Head size: head_dim, DeepSeek's qk_rope_head_dim (X is then the rotary part only),
+  // ChatGLM's kv_channels, or hidden_size / num_attention_heads.
+  const bool chatglm = model_type == "chatglm";
   constexpr std::string_view head_dim_keys[] = {"qk_rope_head_dim", "head_dim"};
-  auto head_dim = get_int_any(cfg, head_dim_keys);
+  constexpr std::string_view chatglm_head_dim_keys[] = {"kv_channels", "head_dim"};
+  auto head_dim = get_int_any(cfg, chatglm ? key_list(chatglm_head_dim_keys) : key_list(head_dim_keys));
   if (!head_dim) return head_dim.error();
   if (*head_dim) {
     out.head_dim = **head_dim;
@@ -447,6 +458,12 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
   if (!theta) return theta.error();
   if (!*theta) theta = get_number(cfg, "rotary_emb_base");
   if (!theta) return theta.error();
+  if (!*theta && chatglm) {
+    // ChatGLM: base 10000 * rope_ratio (1 when absent).
+    auto ratio = get_number(cfg, "rope_ratio");
+    if (!ratio) return ratio.error();
+    theta = std::optional<double>(10000.0 * ratio->value_or(1.0));
+  }
   out.theta = theta->value_or(10000.0);
 
   // Rotary width: GPT-J/CodeGen rotary_dim, else partial_rotary_factor (NeoX: rotary_pct),
@@ -466,7 +483,9 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
                         out.rotary_dim);
     }
   } else {
-    const double fallback = model_type == "phi" ? 0.5 : model_type == "gpt_neox" ? 0.25 : 1.0;
+    // ChatGLM rotates the first half of each head (its rotary_dim is kv_channels / 2).
+    const double fallback =
+        model_type == "phi" || chatglm ? 0.5 : model_type == "gpt_neox" ? 0.25 : 1.0;
     out.partial_rotary_factor = factor->value_or(fallback);
   }
 
@@ -488,7 +507,8 @@ inline result<rope_scaling> parse_rope_scaling(const json& cfg, const json* rs) 
     out.layout = **interleave ? rope_layout::interleaved : rope_layout::half;
   } else {
     const bool pairs = model_type == "gptj" || model_type == "codegen" || model_type == "glm" ||
-                       model_type == "glm4" || model_type == "chatglm" ||
+                       model_type == "glm4" || chatglm || model_type == "cohere" ||
+                       model_type == "cohere2" ||
                        model_type == "deepseek_v2" || model_type == "deepseek_v3" ||
                        model_type == "roformer";
     out.layout = pairs ? rope_layout::interleaved : rope_layout::half;

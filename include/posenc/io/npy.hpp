@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../detail/file.hpp"
 #include "../math/float16.hpp"
 #include "../status.hpp"
 
@@ -77,6 +78,10 @@ class header_parser {
       skip();
       if (!eat(':')) return fail("expected ':' after key '" + key + "'");
       skip();
+      if ((key == "descr" && have_descr) || (key == "fortran_order" && have_fortran) ||
+          (key == "shape" && have_shape)) {
+        return fail("duplicate key '" + key + "'");
+      }
       if (key == "descr") {
         if (!quoted(descr)) return fail("descr is not a string");
         have_descr = true;
@@ -100,6 +105,8 @@ class header_parser {
     if (!have_descr || !have_fortran || !have_shape) {
       return fail("header lacks one of descr, fortran_order, shape");
     }
+    skip();
+    if (i_ != s_.size()) return fail("text after the closing '}'");
     return {};
   }
 
@@ -174,22 +181,20 @@ T load_le(const unsigned char* p) noexcept {
 /// Parses the bytes of a .npy file. `what` names the file in error messages.
 [[nodiscard]] inline result<array> parse(std::span<const unsigned char> b,
                                          std::string_view what) noexcept {
-  if (b.size() < 10 || std::memcmp(b.data(), detail::magic, 6) != 0) {
+  if (b.size() < 6 || std::memcmp(b.data(), detail::magic, 6) != 0) {
     return make_error(errc::parse_error, what, ": not a .npy file (bad magic)");
   }
+  // The magic, two version bytes, then the header length: 2 bytes in version 1.0, 4 in 2.0.
+  const std::size_t offset = b.size() > 6 && b[6] == 2 ? 12 : 10;
+  if (b.size() < offset) return make_error(errc::parse_error, what, ": truncated .npy header");
   const int major = b[6], minor = b[7];
-  std::size_t header_len = 0, offset = 0;
-  if (major == 1 && minor == 0) {
-    header_len = static_cast<std::size_t>(b[8]) | (static_cast<std::size_t>(b[9]) << 8);
-    offset = 10;
-  } else if (major == 2 && minor == 0) {
-    if (b.size() < 12) return make_error(errc::parse_error, what, ": truncated .npy header");
-    header_len = static_cast<std::size_t>(detail::load_le<std::uint32_t>(b.data() + 8));
-    offset = 12;
-  } else {
+  if ((major != 1 && major != 2) || minor != 0) {
     return make_error(errc::unsupported, what, ": .npy format version ", major, ".", minor,
                       " is not supported (expected 1.0 or 2.0)");
   }
+  const std::size_t header_len =
+      major == 1 ? static_cast<std::size_t>(b[8]) | (static_cast<std::size_t>(b[9]) << 8)
+                 : static_cast<std::size_t>(detail::load_le<std::uint32_t>(b.data() + 8));
   if (header_len > b.size() - offset) {
     return make_error(errc::parse_error, what, ": truncated .npy header (", header_len,
                       " header bytes announced, ", b.size() - offset, " present)");
@@ -242,18 +247,9 @@ T load_le(const unsigned char* p) noexcept {
 
 /// Reads and parses a .npy file.
 [[nodiscard]] inline result<array> load(const std::string& path) noexcept {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    return make_error(errc::io_error, "cannot open '", path, "': ", std::strerror(errno));
-  }
-  std::vector<unsigned char> bytes;
-  unsigned char buf[1 << 16];
-  std::size_t got = 0;
-  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + got);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return make_error(errc::io_error, "cannot read '", path, "'");
-  return parse(bytes, path);
+  auto bytes = posenc::detail::read_file(path);
+  if (!bytes) return bytes.error();
+  return parse(*bytes, path);
 }
 
 /// The elements of a floating array as float (f8 rounded, f2 widened); integers are an error.

@@ -56,7 +56,9 @@ struct xlnet_config {
   xlnet_clamp clamp = xlnet_clamp::symmetric;
   std::int64_t heads = 1;                              ///< n_head (score terms)
   std::int64_t head_dim = 0;                           ///< d_head (score terms)
-  std::int64_t max_distance = 0;  ///< |distance| the score table covers when clamp_len <= 0
+  /// |distance| the score table covers when clamp_len <= 0; with the upper clamp, how far below
+  /// -clamp_len negative distances reach
+  std::int64_t max_distance = 0;
 };
 
 namespace detail {
@@ -246,12 +248,14 @@ class xlnet {
     }
   }
 
-  // The clamped distances a table must hold.
+  // The clamped distances a table must hold. Transformer-XL's upper clamp leaves negative
+  // distances (keys after the query, which it masks) as they are: the table reaches down to
+  // -clamp_len, or -max_distance when that is larger, so a block of up to clamp_len + 1 queries
+  // works without setting max_distance.
   static std::pair<std::int64_t, std::int64_t> covered(const xlnet_config& c) noexcept {
-    const bool clamped = c.clamp_len > 0;
-    const std::int64_t hi = clamped ? c.clamp_len : c.max_distance;
-    const std::int64_t lo = clamped && c.clamp == xlnet_clamp::symmetric ? -c.clamp_len : -c.max_distance;
-    return {lo, hi};
+    if (c.clamp_len <= 0) return {-c.max_distance, c.max_distance};
+    if (c.clamp == xlnet_clamp::symmetric) return {-c.clamp_len, c.clamp_len};
+    return {-std::max(c.clamp_len, c.max_distance), c.clamp_len};
   }
 
   static status check_matrix(view2<const float> m, std::string_view what, std::int64_t rows,

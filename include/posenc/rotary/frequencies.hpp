@@ -162,6 +162,11 @@ inline result<rope_frequencies> frequencies(std::int64_t r, double theta, std::i
                       "rope_scaling (yarn): attention_factor must be positive, got ",
                       *s.attention_factor);
   }
+  if (!(theta > 1.0)) {
+    return make_error(errc::invalid_argument,
+                      "rope_scaling (yarn): rope_theta must be > 1 (the correction range divides "
+                      "by ln theta), got ", theta);
+  }
   double af = 0.0;
   if (s.attention_factor) {
     af = *s.attention_factor;

@@ -116,6 +116,14 @@ class rope_linear_attention {
     return rope_linear_attention(cfg, d, std::move(*r));
   }
 
+  /// The encoder whose rotation is rope::for_sequence_length(seq_len) of this one's: dynamic NTK
+  /// and LongRoPE depend on the batch's largest position + 1; other scalings are unchanged.
+  [[nodiscard]] result<rope_linear_attention> for_sequence_length(std::int64_t seq_len) const noexcept {
+    auto r = rope_.for_sequence_length(seq_len);
+    if (!r) return r.error();
+    return rope_linear_attention(cfg_, input_dim_, std::move(*r));
+  }
+
   /// The configuration it was made from.
   const linear_attention_config& config() const noexcept { return cfg_; }
   /// The encoder's name, "rope_linear_attention".
@@ -244,6 +252,7 @@ class linear_attention_state {
     for_chunks(k.n0, [&](std::int64_t t0, std::int64_t c) -> status {
       POSENC_TRY(load_chunk(k, positions, t0, c, fk_.data(), fkr_.data()));
       for (std::int64_t h = 0; h < heads_; ++h) accumulate(h, v, t0, c);
+      tokens_ += c;
       return {};
     });
     return last_;
@@ -337,14 +346,14 @@ class linear_attention_state {
     return Eigen::Map<Eigen::VectorXf>(z_.data() + h * m, m);
   }
 
-  // out = numerator / den; an exactly zero denominator gives zeros (documented above).
+  // out = numerator / den; an exactly zero denominator gives zeros (documented above). Each
+  // entry is divided: 1 / den overflows to inf for den below ~2.9e-39 while num / den is finite.
   void finish_row(float* o, float den) const noexcept {
     if (den == 0.0f) {
       std::fill_n(o, dv_, 0.0f);
       return;
     }
-    const float inv = 1.0f / den;
-    for (std::int64_t j = 0; j < dv_; ++j) o[j] *= inv;
+    for (std::int64_t j = 0; j < dv_; ++j) o[j] /= den;
   }
 
   // S += (R phi(K))^T V and z += column sums of phi(K) for head h of the loaded chunk.
