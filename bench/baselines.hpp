@@ -97,8 +97,13 @@ void bias_bench(benchmark::State& state, const Encoder& enc, std::int64_t heads)
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(T)));
 }
 
-/// The baselines of bias_bench: memset, and ordinary stores, of the same bytes (elements of
-/// element_bytes each).
+/// The baselines of bias_bench: memset, ordinary stores and memcpy of the same bytes (elements
+/// of element_bytes each; memcpy reads them too and reports 2 x bytes, as memcpy_baseline does).
+inline void memcpy_bias(benchmark::State& state, std::int64_t heads,
+                        std::int64_t element_bytes = sizeof(float)) {
+  const std::int64_t n = state.range(0);
+  memcpy_baseline(state, heads * n * n * element_bytes);
+}
 inline void memset_bias(benchmark::State& state, std::int64_t heads,
                         std::int64_t element_bytes = sizeof(float)) {
   const std::int64_t n = state.range(0);

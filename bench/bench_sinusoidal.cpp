@@ -1,7 +1,7 @@
-// Sinusoidal table fill, [tokens, d] float, against memset of the same bytes
+// Sinusoidal table fill, [tokens, d] float, against memset and memcpy of the same bytes
 // (docs/encodings/sinusoidal.md). Every value is an exact-phase double sin/cos rounded once, so
 // this is compute-bound: engines fill the table once at load and then copy rows (bench_learned
-// measures that lookup). Bytes processed = output bytes for both.
+// measures that lookup). Bytes processed = output bytes (memcpy: 2 x, read and write).
 // Run: build/bench/bench_sinusoidal --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -29,9 +29,12 @@ void sinusoidal_encode(benchmark::State& state, posenc::sinusoidal_layout layout
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size() * sizeof(float)));
 }
 
-// Baseline: writing the same bytes as sinusoidal_encode.
+// Baselines: writing the same bytes as sinusoidal_encode, and copying them (2 x bytes).
 void memset_same_bytes(benchmark::State& state) {
   posenc::bench::memset_baseline(state, state.range(0) * d_model * std::int64_t{sizeof(float)});
+}
+void memcpy_same_bytes(benchmark::State& state) {
+  posenc::bench::memcpy_baseline(state, state.range(0) * d_model * std::int64_t{sizeof(float)});
 }
 
 }  // namespace
@@ -39,3 +42,4 @@ void memset_same_bytes(benchmark::State& state) {
 BENCHMARK_CAPTURE(sinusoidal_encode, interleaved, posenc::sinusoidal_layout::interleaved)->Arg(512);
 BENCHMARK_CAPTURE(sinusoidal_encode, concat, posenc::sinusoidal_layout::concat)->Arg(512);
 BENCHMARK(memset_same_bytes)->Arg(512);
+BENCHMARK(memcpy_same_bytes)->Arg(512);

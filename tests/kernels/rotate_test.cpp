@@ -276,8 +276,10 @@ TEMPLATE_TEST_CASE("kernels touch nothing outside the rows and cos/sin", "[kerne
 
 TEMPLATE_TEST_CASE("the scalar reference is within its stated bound of exact rotation",
                    "[kernels]", float, float16, bfloat16) {
-  // |x' - exact| <= u_T |exact| + (1 + u_T) 2^-23 (|a c| + |b s|) + e_T, with u_T the storage
-  // unit roundoff (0 for float) and e_T half its smallest subnormal (results may cancel).
+  // kernels/scalar.hpp's bound: a' = fma(a, c, -(b s)) rounds b s and then the sum, so
+  // |a' - exact| <= 2^-24 (|a c| + 2 |b s|) (b' likewise with a and b swapped), up to second-order
+  // terms (the factor 1 + 2^-22), then u_T |exact| for the storage rounding (u_T its unit
+  // roundoff, 0 for float) and e_T, half its smallest subnormal (results may cancel).
   const double u_t = std::is_same_v<TestType, float>      ? 0.0
                      : std::is_same_v<TestType, float16> ? 0x1p-11
                                                          : 0x1p-8;
@@ -306,11 +308,12 @@ TEMPLATE_TEST_CASE("the scalar reference is within its stated bound of exact rot
       const long double a = kernels::widen(x0[2 * k]), b = kernels::widen(x0[2 * k + 1]);
       const long double ck = c[k], sk = s[k];
       const long double want[2] = {a * ck - b * sk, b * ck + a * sk};
-      const long double terms[2] = {std::fabs(a * ck) + std::fabs(b * sk),
-                                    std::fabs(b * ck) + std::fabs(a * sk)};
+      const long double terms[2] = {std::fabs(a * ck) + 2 * std::fabs(b * sk),
+                                    std::fabs(b * ck) + 2 * std::fabs(a * sk)};
       for (int j = 0; j < 2; ++j) {
         const long double got = kernels::widen(x[2 * k + j]);
-        const long double bound = u_t * std::fabs(want[j]) + (1 + u_t) * 0x1p-23L * terms[j] + e_t;
+        const long double bound =
+            u_t * std::fabs(want[j]) + (1 + u_t) * (1 + 0x1p-22L) * 0x1p-24L * terms[j] + e_t;
         INFO("pair " << k << " component " << j);
         REQUIRE(std::fabs(got - want[j]) <= bound);
       }
@@ -398,8 +401,9 @@ TEST_CASE("isa names parse and unsupported ISAs are refused", "[dispatch]") {
 }
 
 TEST_CASE("SIMD compose_cos_sin kernels match the scalar reference bit for bit", "[kernels]") {
-  // Rows of unit (cos, sin) pairs at random angles, read from unaligned offsets; outputs
-  // written at an unaligned offset inside a guarded buffer, for n = 0 .. 2 * 16 + 1.
+  // Four slices of one array of cos/sin values of random angles (the slices pair values of
+  // different angles: bitwise agreement needs no unit pairs), read from unaligned offsets;
+  // outputs written at an unaligned offset inside a guarded buffer, for n = 0 .. 2 * 16 + 1.
   std::mt19937 gen(29);
   std::uniform_real_distribution<double> angle(-3.2, 3.2);
   constexpr std::int64_t max_n = 33;

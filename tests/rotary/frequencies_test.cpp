@@ -166,6 +166,9 @@ TEST_CASE("bad parameters are errors that name the value", "[frequencies][errors
 
 TEST_CASE("rope_type_name names every schedule", "[frequencies]") {
   CHECK(posenc::rope_type_name(posenc::default_scaling{}) == "default");
+  CHECK(posenc::rope_type_name(posenc::linear_scaling{}) == "linear");
+  CHECK(posenc::rope_type_name(posenc::dynamic_scaling{}) == "dynamic");
   CHECK(posenc::rope_type_name(posenc::yarn_scaling{}) == "yarn");
+  CHECK(posenc::rope_type_name(posenc::longrope_scaling{}) == "longrope");
   CHECK(posenc::rope_type_name(posenc::llama3_scaling{}) == "llama3");
 }

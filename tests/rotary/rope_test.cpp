@@ -343,7 +343,32 @@ TEST_CASE("for_sequence_length: dynamic and longrope switch, others unchanged", 
   REQUIRE(grown);
   CHECK(std::vector<double>(same->inv_freq().begin(), same->inv_freq().end()) ==
         std::vector<double>(dyn.inv_freq().begin(), dyn.inv_freq().end()));
-  CHECK(grown->inv_freq()[1] < dyn.inv_freq()[1]);
+  // Dynamic NTK (spec/encodings.md §9): theta' = theta (s L / L_max - (s - 1))^(r / (r - 2)).
+  const long double grown_theta = 1e4L * std::pow(2.0L * 4101 / 2048 - 1.0L, 64.0L / 62.0L);
+  for (std::size_t k = 0; k < 32; ++k) {
+    const long double w = std::pow(grown_theta, -2.0L * static_cast<long double>(k) / 64.0L);
+    CHECK(grown->inv_freq()[k] == Approx(static_cast<double>(w)).epsilon(1e-12));
+    CHECK(dyn.inv_freq()[k] == Approx(static_cast<double>(std::pow(1e4L, -2.0L * k / 64.0L))).epsilon(1e-12));
+  }
+  // LongRoPE: short factors while L <= L_orig, long ones past it; w_k / factor_k.
+  longrope_scaling lr;
+  for (int k = 0; k < 32; ++k) {
+    lr.short_factor.push_back(1.0 + 0.125 * k);
+    lr.long_factor.push_back(4.0 + k);
+  }
+  lr.factor = 8.0;
+  lr.original_max_position_embeddings = 4096;
+  auto lrope = make_rope({.head_dim = 64, .scaling = lr});
+  auto at_orig = lrope.for_sequence_length(4096);
+  auto past = lrope.for_sequence_length(4097);
+  REQUIRE(at_orig);
+  REQUIRE(past);
+  for (std::size_t k = 0; k < 32; ++k) {
+    const double w = static_cast<double>(std::pow(1e4L, -2.0L * static_cast<long double>(k) / 64.0L));
+    CHECK(lrope.inv_freq()[k] == Approx(w / lr.short_factor[k]).epsilon(1e-12));
+    CHECK(at_orig->inv_freq()[k] == Approx(w / lr.short_factor[k]).epsilon(1e-12));
+    CHECK(past->inv_freq()[k] == Approx(w / lr.long_factor[k]).epsilon(1e-12));
+  }
   auto plain = make_rope({.head_dim = 64});
   CHECK(plain.for_sequence_length(1 << 20)->inv_freq()[5] == plain.inv_freq()[5]);
 }
